@@ -1,0 +1,94 @@
+"""``RecPilot``: the agent's dependencies in one object, and the calls every interface uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from recpilot.agent.loop import run_turn
+from recpilot.agent.parser import Parser
+from recpilot.agent.steps import ReplyStep, Step, TurnResult
+from recpilot.memory.longterm import LongTermMemory
+from recpilot.memory.sessions import Feedback, Session, SessionStore
+from recpilot.catalog import Catalog
+from recpilot.ingest import ensure_catalog
+from recpilot.llm.base import ChatModel, build_chat_model
+from recpilot.preferences import Constraint, ItemRef, PreferenceState
+from recpilot.settings import Settings
+
+DEFAULT_USER = "default"
+
+
+class RecPilot:
+    def __init__(self, settings: Settings, catalog: Catalog, llm: ChatModel | None, store: SessionStore,
+                 memory: LongTermMemory | None, scorer=None, domain: str | None = None):
+        self.settings, self.catalog, self.llm, self.store, self.memory = settings, catalog, llm, store, memory
+        self.scorer = scorer
+        self.domain = domain or _domain(catalog)
+        self.parser = Parser(catalog, llm, self.domain)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, llm: ChatModel | None | str = "auto",
+                      notify: Callable[[str], None] | None = None) -> RecPilot:
+        catalog = ensure_catalog(settings, notify)
+        model = build_chat_model(settings.llm) if llm == "auto" else llm
+        return cls(settings, catalog, model, SessionStore(settings.sessions_db), LongTermMemory(settings))
+
+    # --- turns --------------------------------------------------------------------------------
+    def turn(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
+             k: int | None = None) -> Iterator[Step]:
+        session = self.store.get_or_create(session_id, user_id, self.catalog.name)
+        yield from run_turn(self, session, text, k or self.settings.k)
+
+    def ask(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
+            k: int | None = None) -> TurnResult:
+        result = None
+        for step in self.turn(text, session_id, user_id, k):
+            if isinstance(step, ReplyStep):
+                result = step.result
+        assert result is not None  # run_turn always ends with a ReplyStep
+        return result
+
+    # --- state edits and feedback ----------------------------------------------------------------
+    def session(self, session_id: str, user_id: str | None = None) -> Session:
+        return self.store.get(session_id, user_id)
+
+    def edit_state(self, session_id: str, user_id: str | None = None, *, remove: list[str] = (),
+                   add: list[Constraint] = ()) -> PreferenceState:
+        session = self.store.get(session_id, user_id)
+        state = session.state
+        for key in remove:
+            state = state.remove(key)
+        if add:
+            from recpilot.preferences import StateUpdate
+
+            state = state.apply(StateUpdate(intent=state.last_intent or "refine", add_constraints=list(add)))
+        session.state = state
+        self.store.save(session)
+        return state
+
+    def feedback(self, session_id: str, item_id: str, kind: str, user_id: str | None = None) -> PreferenceState:
+        from recpilot.preferences import StateUpdate
+
+        session = self.store.get(session_id, user_id)
+        ref = ItemRef(id=item_id, title=self.catalog.get(item_id).title)
+        update = {
+            "like": StateUpdate(intent="refine", liked_items=[ref]),
+            "dislike": StateUpdate(intent="reject", rejected_items=[ref]),
+            "more_like_this": StateUpdate(intent="refine", liked_items=[ref], anchors=[ref]),
+            "accept": StateUpdate(intent="accept", liked_items=[ref], accepted_item=ref),
+        }[kind]
+        session.state = session.state.apply(update)
+        session.feedback.append(Feedback(item_id=item_id, kind=kind))
+        self.store.save(session)
+        if self.memory is not None:
+            self.memory.remember(session.user_id, session.id, self.catalog.name, session.state)
+        return session.state
+
+
+def _domain(catalog: Catalog) -> str:
+    text = " ".join(catalog.schema.categorical + catalog.schema.numeric).lower()
+    if "author" in text:
+        return "book catalog"
+    if "director" in text or "runtime" in text:
+        return "movie catalog"
+    return "catalog"

@@ -1,0 +1,157 @@
+"""The parser agent: rules first, the LLM for what is left, validated and grounded.
+
+The LLM's JSON is checked against a pydantic model; invalid output is repaired (the JSON
+object is cut out of surrounding text), retried once with the error, then dropped. Every
+descriptor it returns must be a catalog value or words from the message itself, so a
+hallucinated title or genre never reaches the state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from recpilot.agent.rules import ParseContext, RuleParser
+from recpilot.agent.vocabulary import tokenize, vocabulary_for
+from recpilot.prompts import render
+from recpilot.catalog import Catalog
+from recpilot.errors import LLMUnavailable
+from recpilot.llm.base import ChatModel, LLMCall
+from recpilot.preferences import Preference, StateUpdate
+
+_LLM_INTENTS = ("recommend", "refine", "ask_item", "accept", "reject", "chitchat", "out_of_domain")
+
+
+class LLMParse(BaseModel):
+    """What the LLM is allowed to say about a message."""
+
+    model_config = {"extra": "ignore"}
+
+    intent: Literal["recommend", "refine", "ask_item", "accept", "reject", "chitchat", "out_of_domain"]
+    likes: list[str] = Field(default_factory=list, max_length=6)
+    dislikes: list[str] = Field(default_factory=list, max_length=6)
+
+
+LLM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "intent": {"type": "string", "enum": list(_LLM_INTENTS)},
+        "likes": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 3},
+        "dislikes": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 3},
+    },
+    "required": ["intent", "likes", "dislikes"],
+}
+
+
+@dataclass
+class ParseResult:
+    update: StateUpdate
+    used_llm: bool = False
+    calls: list[LLMCall] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Parser:
+    def __init__(self, catalog: Catalog, llm: ChatModel | None, domain: str = "catalog"):
+        self.catalog = catalog
+        self.vocab = vocabulary_for(catalog)
+        self.rules = RuleParser(self.vocab)
+        self.llm = llm
+        self.domain = domain
+
+    def parse(self, utterance: str, ctx: ParseContext) -> ParseResult:
+        rule = self.rules.parse(utterance, ctx)
+        result = ParseResult(update=rule.update)
+        if self.llm is None or not rule.needs_llm:
+            return result
+        try:
+            parsed = self._ask_llm(utterance, ctx, rule.update, result)
+        except LLMUnavailable as exc:
+            result.warnings.append(f"LLM unavailable, used the deterministic parser only ({exc})")
+            return result
+        result.used_llm = True
+        if parsed is not None:
+            self._merge(parsed, utterance, rule.update)
+        return result
+
+    def _ask_llm(self, utterance: str, ctx: ParseContext, update: StateUpdate, result: ParseResult) -> LLMParse | None:
+        messages = render(
+            "parser", domain=self.domain, state=ctx.state.describe(), utterance=utterance[:1500],
+            understood=_summarize(update),
+        )
+        for attempt in range(2):
+            try:
+                response = self.llm.complete(messages, json_schema=LLM_SCHEMA, max_tokens=96)
+            except LLMUnavailable as exc:
+                result.calls.append(LLMCall(prompt="parser", model=self.llm.name, error=str(exc)))
+                raise
+            call = LLMCall(prompt="parser", model=response.model, prompt_tokens=response.prompt_tokens,
+                           completion_tokens=response.completion_tokens, duration_ms=response.duration_ms)
+            result.calls.append(call)
+            try:
+                return LLMParse.model_validate(repair_json(response.text))
+            except (ValueError, ValidationError) as exc:
+                call.error = f"invalid output: {str(exc).splitlines()[0][:120]}"
+                if attempt == 0:
+                    messages = messages + [
+                        type(messages[0])(role="assistant", content=response.text[:500]),
+                        type(messages[0])(role="user", content=f"That was not valid: {call.error}. Reply with the JSON object only."),
+                    ]
+        result.warnings.append("the LLM's output was invalid twice; used the deterministic parse")
+        return None
+
+    def _merge(self, parsed: LLMParse, utterance: str, update: StateUpdate) -> None:
+        """Keeps only descriptors grounded in the catalog's vocabulary or in the message."""
+        words = set(tokenize(utterance))
+        rule_intent = update.intent
+        if rule_intent in ("recommend", "refine") and parsed.intent in ("chitchat", "out_of_domain"):
+            # a tiny model often calls a request chit-chat; trust it only if no words are left
+            if not update.keywords:
+                update.intent = parsed.intent
+        known = {p.key for p in update.likes + update.dislikes}
+        for values, weight in ((parsed.likes, 1.0), (parsed.dislikes, -1.0)):
+            for raw in values[:3]:
+                pref = self._ground(raw, words, weight)
+                if pref is not None and pref.key not in known:
+                    known.add(pref.key)
+                    (update.likes if weight > 0 else update.dislikes).append(pref)
+        update.notes.append("LLM read the free text")
+
+    def _ground(self, raw: str, words: set[str], weight: float) -> Preference | None:
+        toks = tokenize(raw)
+        key = " ".join(toks)
+        if not key:
+            return None
+        hit = self.vocab.values.get(key)
+        if hit and (set(toks) & words):
+            return Preference(field=hit[0], value=hit[1], weight=weight, source="llm")
+        content = [t for t in toks if t.isalpha() and len(t) > 2]
+        if content and all(t in words for t in content):
+            return Preference(field=None, value=" ".join(content), weight=weight * 0.8, source="llm")
+        return None
+
+
+def repair_json(text: str) -> dict:
+    """Parses the first JSON object in ``text`` (models like to wrap it in prose or fences)."""
+    text = text.strip()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        match = re.search(r"\{.*\}", text, flags=re.S)
+        if not match:
+            raise ValueError("no JSON object in the output") from None
+        candidate = re.sub(r",\s*([}\]])", r"\1", match.group(0))
+        value = json.loads(candidate)
+    if not isinstance(value, dict):
+        raise ValueError("the output is not a JSON object")
+    return value
+
+
+def _summarize(update: StateUpdate) -> str:
+    parts = [c.describe() for c in update.add_constraints]
+    parts += [f"likes {p.value}" for p in update.likes] + [f"like {a.title}" for a in update.anchors]
+    return "; ".join(parts) if parts else "nothing"

@@ -1,0 +1,76 @@
+"""The planner: one plan of tool calls per turn, decided from the typed state, then executed.
+
+Plan-first, as in the design: the plan is fixed before any tool runs, and the tools pass
+candidates over the bus. The plan is derived from the preference state by rules (no LLM
+call), which keeps a turn at one or two LLM calls and makes every plan inspectable.
+"""
+
+from __future__ import annotations
+
+from recpilot.agent.steps import Plan, PlannedCall
+from recpilot.catalog import Catalog
+from recpilot.preferences import PreferenceState, StateUpdate
+
+RETRIEVE = 300
+
+
+def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
+    """The text the user wants items to be about: their descriptors and liked values."""
+    parts = list(state.keywords)
+    parts += [p.value for p in state.likes]
+    parts += [str(c.value) for c in state.constraints if c.op == "include" and c.field not in catalog.schema.people]
+    parts += [a.title for a in state.anchors[-2:]]
+    text = ", ".join(dict.fromkeys(p for p in parts if p))
+    return text or None
+
+
+def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, k: int, shown: set[str]) -> Plan:
+    intent = update.intent
+    if intent == "reset":
+        return Plan(respond_with="reset")
+    if intent == "chitchat":
+        return Plan(respond_with="chitchat")
+    if intent == "out_of_domain":
+        return Plan(respond_with="out_of_domain")
+    if intent == "ask_item" and update.asked_item:
+        return Plan(respond_with="details",
+                    calls=[PlannedCall(tool="item_details", args={"item_id": update.asked_item.id}, why="asked about it")])
+    if intent == "accept" and update.accepted_item:
+        return Plan(respond_with="accept",
+                    calls=[PlannedCall(tool="item_details", args={"item_id": update.accepted_item.id}, why="chosen")])
+
+    calls: list[PlannedCall] = []
+    constraints = [c.model_dump() for c in state.constraints]
+    query = build_query(state, catalog)
+    if query:
+        calls.append(PlannedCall(tool="search_items", args={"query": query, "constraints": constraints, "limit": RETRIEVE},
+                                 why="retrieve by what the user described"))
+    else:
+        calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "scope": "catalog", "limit": RETRIEVE},
+                                 why="no description yet: the most popular items that fit"))
+    for anchor in state.anchors[-2:] + state.liked_items[-1:]:
+        calls.append(PlannedCall(tool="similar_items", args={"item_id": anchor.id, "limit": 100, "mode": "merge"},
+                                 why=f"like {anchor.title}"))
+    exclude = sorted({r.id for r in state.rejected_items} | {a.id for a in state.anchors} | shown
+                     | {r.id for r in state.liked_items})
+    calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "exclude_ids": exclude},
+                             why="hard constraints, nothing rejected or already shown"))
+    calls.append(PlannedCall(tool="rank_items", args={"k": k, "query": query}, why="order by fit"))
+    ask = clarifying_question(state, catalog) if state.is_vague() else None
+    return Plan(calls=calls, ask=ask)
+
+
+def clarifying_question(state: PreferenceState, catalog: Catalog) -> str:
+    """One question about the most informative field the user has not talked about yet."""
+    schema = catalog.schema
+    talked = {c.field for c in state.constraints} | {p.field for p in state.likes}
+    for name in schema.categorical:
+        if name in schema.people or name in talked:
+            continue
+        vocab = catalog.categorical.get(name, {})
+        if len(vocab) < 3:
+            continue
+        top = sorted(vocab, key=lambda v: -len(vocab[v]))[:4]
+        shown = [catalog.display[name][v] for v in top]
+        return f"What kind are you in the mood for — {', '.join(shown[:-1])} or {shown[-1]}? Or name one you loved."
+    return "Could you tell me a bit more about what you are looking for, or name one you loved?"

@@ -1,0 +1,137 @@
+"""The response: k grounded items with reasons, one optional question, one lead-in sentence.
+
+The final check refuses any item that is not in the catalog, was rejected in this session,
+or breaks a hard constraint, and backfills from the catalog. Reasons are built from the
+item's own fields and the stated preferences, so they cannot be invented. The LLM writes
+only the lead-in sentence, which is refused if it names anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from recpilot.agent.steps import RecommendedItem
+from recpilot.prompts import render
+from recpilot.catalog import Catalog
+from recpilot.errors import LLMUnavailable
+from recpilot.llm.base import ChatModel, LLMCall
+from recpilot.preferences import Constraint, PreferenceState
+from recpilot.schema import Item
+
+
+def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], reasons: dict[int, list[str]],
+                 scores: dict[int, float], k: int, shown: set[str]) -> tuple[list[RecommendedItem], list[str]]:
+    """Top-k after the final check, backfilled; returns the items and what was dropped."""
+    rejected = {r.id for r in state.rejected_items}
+    picked: list[RecommendedItem] = []
+    dropped: list[str] = []
+    taken: set[str] = set()
+
+    def try_add(row: int, score: float, extra: list[str]) -> None:
+        if row < 0 or row >= len(catalog.items):
+            dropped.append(f"row {row}: not in catalog")
+            return
+        item = catalog.items[row]
+        if not catalog.has(item.id) or item.id in taken:
+            return
+        if item.id in rejected:
+            dropped.append(f"{item.id}: rejected earlier")
+            return
+        broken = [c for c in state.constraints if not c.satisfied_by(item)]
+        if broken:
+            dropped.append(f"{item.id}: breaks {broken[0].describe()}")
+            return
+        taken.add(item.id)
+        picked.append(RecommendedItem(id=item.id, title=item.title, score=round(score, 4),
+                                      reason=reason_for(catalog, item, state, extra)))
+
+    for row in ranked:
+        if len(picked) >= k:
+            break
+        try_add(row, scores.get(row, 0.0), reasons.get(row, []))
+    if len(picked) < k:  # backfill: popular items that fit, first unseen, then seen but not rejected
+        mask = catalog.mask(state.constraints)
+        rows = np.flatnonzero(mask)
+        rows = rows[np.argsort(-catalog.popularity[rows], kind="stable")]
+        for pool in ([r for r in rows[:2000].tolist() if catalog.items[r].id not in shown], rows[:2000].tolist()):
+            for row in pool:
+                if len(picked) >= k:
+                    break
+                try_add(int(row), 0.0, ["popular pick that fits"])
+    return picked, dropped
+
+
+def reason_for(catalog: Catalog, item: Item, state: PreferenceState, extra: list[str]) -> str:
+    schema = catalog.schema
+    parts: list[str] = []
+    for c in state.constraints:
+        if c.op == "include":
+            parts.append(str(c.value))
+    if any(c.field == schema.year for c in state.constraints) and schema.year in item.numeric:
+        parts.append(f"from {int(item.numeric[schema.year])}")
+    for c in state.constraints:
+        if c.op == "exclude" and c.field in schema.people:
+            parts.append(f"not by {c.value}")
+    parts += extra
+    if schema.rating and schema.rating in item.numeric and (
+        any(c.field == schema.rating for c in state.constraints) or len(parts) < 2
+    ):
+        parts.append(f"rated {item.numeric[schema.rating]:g}")
+    if not parts:
+        parts.append("a popular pick")
+    people = [v for f in schema.people for v in item.categorical.get(f, [])[:1]]
+    lead = f"by {people[0]}: " if people else ""
+    return lead + ", ".join(dict.fromkeys(parts))
+
+
+def blocking_constraint(catalog: Catalog, constraints: list[Constraint]) -> tuple[Constraint, int] | None:
+    """When nothing fits, the constraint whose removal frees the most items."""
+    best = None
+    for c in constraints:
+        rest = [o for o in constraints if o is not c]
+        n = int(catalog.mask(rest).sum())
+        if n and (best is None or n > best[1]):
+            best = (c, n)
+    return best
+
+
+_TITLE_CASE_RUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+
+
+def lead_in(llm: ChatModel | None, utterance: str, state: PreferenceState, domain: str,
+            items: list[RecommendedItem], calls: list[LLMCall]) -> str | None:
+    """One LLM-written sentence, or None when there is no LLM or its sentence is unsafe."""
+    if llm is None or not items:
+        return None
+    try:
+        response = llm.complete(render("reply", domain=domain, utterance=utterance[:500], state=state.describe()),
+                                max_tokens=48, temperature=0.3)
+    except LLMUnavailable as exc:
+        calls.append(LLMCall(prompt="reply", model=llm.name, error=str(exc)))
+        return None
+    calls.append(LLMCall(prompt="reply", model=response.model, prompt_tokens=response.prompt_tokens,
+                         completion_tokens=response.completion_tokens, duration_ms=response.duration_ms))
+    text = response.text.strip().split("\n")[0].strip()
+    if not _safe_sentence(text, state):
+        calls[-1].error = "lead-in refused (it named something or was malformed)"
+        return None
+    return text
+
+
+def _safe_sentence(text: str, state: PreferenceState) -> bool:
+    """No quotes, no names: a capitalised run of words is only allowed if the user said it."""
+    if not 8 <= len(text) <= 220 or any(ch in text for ch in "\"“”*#[]{}<>") or "http" in text:
+        return False
+    allowed = state.describe().lower()
+    for run in _TITLE_CASE_RUN.findall(text):
+        if run.lower() not in allowed:
+            return False
+    return not re.search(r"\bby [A-Z]", text)
+
+
+def template_lead_in(state: PreferenceState, n: int) -> str:
+    if state.is_vague():
+        return f"Here are {n} popular picks to start with."
+    return f"Here are {n} picks for {state.describe()}."

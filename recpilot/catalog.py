@@ -1,0 +1,234 @@
+"""A loaded catalog: items, exact in-memory filters, embeddings, and its chromadb collection.
+
+On disk, ``HOME/catalogs/NAME/vN/`` holds one immutable version (items.jsonl, embeddings.npy,
+interactions.npz, manifest.json) and ``HOME/catalogs/NAME/CURRENT`` names the version in use.
+Ingest writes a new version and switches ``CURRENT`` atomically, so an interrupted ingest
+leaves the previous catalog usable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from recpilot.embeddings import ChromaEmbedder, get_embedder
+from recpilot.errors import CatalogNotFound, UnknownItem
+from recpilot.preferences import Constraint
+from recpilot.schema import CatalogSchema, Item
+from recpilot.settings import Settings
+
+
+@dataclass
+class Interactions:
+    """User-item interactions aligned to catalog rows (``items`` are row indices)."""
+
+    users: np.ndarray  # int32 index into user_ids
+    items: np.ndarray  # int32 row index
+    ratings: np.ndarray  # float32, NaN when the file had none
+    user_ids: list[str]
+
+    @property
+    def count(self) -> int:
+        return int(self.items.shape[0])
+
+
+@dataclass
+class Catalog:
+    name: str
+    version: str
+    schema: CatalogSchema
+    items: list[Item]
+    embeddings: np.ndarray
+    collection_name: str
+    settings: Settings
+    index: dict[str, int] = field(init=False)
+    numeric: dict[str, np.ndarray] = field(init=False)
+    categorical: dict[str, dict[str, np.ndarray]] = field(init=False)
+    display: dict[str, dict[str, str]] = field(init=False)
+    popularity: np.ndarray = field(init=False)
+    _collection: object | None = field(default=None, init=False, repr=False)
+    _interactions: Interactions | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.items)
+        self.index = {item.id: i for i, item in enumerate(self.items)}
+        self.numeric = {}
+        for name in self.schema.numeric:
+            arr = np.full(n, np.nan)
+            for i, item in enumerate(self.items):
+                value = item.numeric.get(name)
+                if value is not None:
+                    arr[i] = value
+            self.numeric[name] = arr
+        self.categorical, self.display = {}, {}
+        for name in self.schema.categorical:
+            rows: dict[str, list[int]] = {}
+            shown: dict[str, str] = {}
+            for i, item in enumerate(self.items):
+                for value in item.categorical.get(name, ()):
+                    low = value.lower()
+                    rows.setdefault(low, []).append(i)
+                    shown.setdefault(low, value)
+            self.categorical[name] = {v: np.asarray(r, dtype=np.int32) for v, r in rows.items()}
+            self.display[name] = shown
+        self.popularity = self._popularity()
+
+    def _popularity(self) -> np.ndarray:
+        """Popularity in [0, 1]: log of the popularity field, else of interaction counts."""
+        n = len(self.items)
+        if self.schema.popularity:
+            raw = np.nan_to_num(self.numeric[self.schema.popularity], nan=0.0)
+        else:
+            raw = np.zeros(n)
+        raw = np.log1p(np.clip(raw, 0, None))
+        top = raw.max() if n else 0
+        return raw / top if top > 0 else np.zeros(n)
+
+    # --- lookup -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def get(self, item_id: str) -> Item:
+        row = self.index.get(str(item_id))
+        if row is None:
+            raise UnknownItem(str(item_id))
+        return self.items[row]
+
+    def has(self, item_id: str) -> bool:
+        return str(item_id) in self.index
+
+    def rows(self, ids: list[str]) -> np.ndarray:
+        return np.asarray([self.index[i] for i in ids if i in self.index], dtype=np.int64)
+
+    # --- exact filtering ---------------------------------------------------------------------
+    def mask(self, constraints: list[Constraint]) -> np.ndarray:
+        """Boolean mask over all rows: True where every constraint holds."""
+        keep = np.ones(len(self.items), dtype=bool)
+        for c in constraints:
+            keep &= self._mask_one(c)
+        return keep
+
+    def _mask_one(self, c: Constraint) -> np.ndarray:
+        n = len(self.items)
+        if c.op in ("include", "exclude"):
+            hit = np.zeros(n, dtype=bool)
+            rows = self.categorical.get(c.field, {}).get(str(c.value).lower())
+            if rows is not None:
+                hit[rows] = True
+            return hit if c.op == "include" else ~hit
+        values = self.numeric.get(c.field)
+        if values is None:
+            return np.zeros(n, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return values >= float(c.value) if c.op == "gte" else values <= float(c.value)
+
+    # --- vector store ---------------------------------------------------------------------------
+    @property
+    def collection(self):
+        if self._collection is None:
+            from recpilot.vectorstore import get_client
+
+            client = get_client(self.settings)
+            self._collection = client.get_collection(
+                self.collection_name, embedding_function=ChromaEmbedder(get_embedder())
+            )
+        return self._collection
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return get_embedder(self.settings.embedding.batch_size).embed(texts)
+
+    # --- interactions ------------------------------------------------------------------------
+    @property
+    def interactions(self) -> Interactions | None:
+        if self._interactions is None:
+            path = version_dir(self.settings, self.name, self.version) / "interactions.npz"
+            if path.exists():
+                with np.load(path, allow_pickle=False) as data:
+                    self._interactions = Interactions(
+                        users=data["users"], items=data["items"], ratings=data["ratings"],
+                        user_ids=[str(u) for u in data["user_ids"]],
+                    )
+        return self._interactions
+
+    def vocabulary(self, field_name: str) -> dict[str, str]:
+        """lower-cased value -> value as written in the catalog."""
+        return self.display.get(field_name, {})
+
+
+# --- loading ----------------------------------------------------------------------------------
+_cache: dict[tuple[str, str, str], Catalog] = {}
+_cache_lock = threading.Lock()
+
+
+def catalog_dir(settings: Settings, name: str) -> Path:
+    return settings.catalogs_dir / name
+
+
+def version_dir(settings: Settings, name: str, version: str) -> Path:
+    return catalog_dir(settings, name) / version
+
+
+def current_version(settings: Settings, name: str) -> str | None:
+    pointer = catalog_dir(settings, name) / "CURRENT"
+    if not pointer.exists():
+        return None
+    version = pointer.read_text().strip()
+    return version if (catalog_dir(settings, name) / version / "manifest.json").exists() else None
+
+
+def set_current(settings: Settings, name: str, version: str) -> None:
+    pointer = catalog_dir(settings, name) / "CURRENT"
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(version)
+    os.replace(tmp, pointer)  # atomic: readers see the old or the new version, never half
+
+
+def list_catalogs(settings: Settings) -> list[str]:
+    if not settings.catalogs_dir.exists():
+        return []
+    return sorted(p.name for p in settings.catalogs_dir.iterdir() if current_version(settings, p.name))
+
+
+def load_catalog(settings: Settings, name: str | None = None) -> Catalog:
+    """The current version of catalog ``name`` (cached per process and version)."""
+    name = name or settings.catalog
+    version = current_version(settings, name)
+    if version is None:
+        raise CatalogNotFound(f"no catalog named {name!r} under {settings.catalogs_dir}; run `recpilot ingest`")
+    key = (str(settings.home), name, version)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    vdir = version_dir(settings, name, version)
+    manifest = json.loads((vdir / "manifest.json").read_text())
+    schema = CatalogSchema(**manifest["schema"])
+    items = []
+    with (vdir / "items.jsonl").open() as fh:
+        for line in fh:
+            items.append(Item.model_construct(**json.loads(line)))
+    embeddings = np.load(vdir / "embeddings.npy", mmap_mode="r")
+    catalog = Catalog(
+        name=name, version=version, schema=schema, items=items, embeddings=embeddings,
+        collection_name=manifest["collection"], settings=settings,
+    )
+    with _cache_lock:
+        _cache[key] = catalog
+    return catalog
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    """Scales to [0, 1]; NaN becomes 0; a constant array becomes 0."""
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=np.nan)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.zeros_like(values)
+    lo, hi = finite.min(), finite.max()
+    if math.isclose(lo, hi):
+        return np.zeros_like(values)
+    return np.nan_to_num((values - lo) / (hi - lo), nan=0.0)

@@ -1,0 +1,212 @@
+"""The typed, cumulative picture of what a user wants, and the updates that change it.
+
+The parser produces a ``StateUpdate`` per utterance; ``PreferenceState.apply`` folds it in.
+Every hard constraint and soft preference carries a stable ``key`` so that a UI chip, an
+API PATCH or a later utterance ("actually horror is fine") can remove exactly that entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Intent = Literal["recommend", "refine", "ask_item", "accept", "reject", "chitchat", "reset", "out_of_domain"]
+Op = Literal["include", "exclude", "gte", "lte"]
+
+
+class Constraint(BaseModel):
+    """A hard constraint: every recommended item must satisfy it."""
+
+    model_config = {"extra": "forbid"}
+
+    field: str = Field(description="catalog field name, e.g. genres, authors, year")
+    op: Op = Field(description="include/exclude a categorical value, or gte/lte a number")
+    value: str | float
+    source: str = Field("", description="the words that produced it")
+
+    @property
+    def key(self) -> str:
+        value = self.value.lower() if isinstance(self.value, str) else f"{float(self.value):g}"
+        return f"{self.field}:{self.op}:{value}"
+
+    def satisfied_by(self, item: Any) -> bool:
+        """``item`` is a ``recpilot.schema.Item``; a missing numeric value fails a range."""
+        if self.op in ("include", "exclude"):
+            values = {v.lower() for v in item.categorical.get(self.field, [])}
+            hit = str(self.value).lower() in values
+            return hit if self.op == "include" else not hit
+        number = item.numeric.get(self.field)
+        if number is None:
+            return False
+        return number >= float(self.value) if self.op == "gte" else number <= float(self.value)
+
+    def describe(self) -> str:
+        words = {"include": "is", "exclude": "is not", "gte": "≥", "lte": "≤"}
+        value = self.value if isinstance(self.value, str) else f"{float(self.value):g}"
+        return f"{self.field} {words[self.op]} {value}"
+
+
+class Preference(BaseModel):
+    """A soft preference: raises (weight > 0) or lowers (weight < 0) an item's score."""
+
+    model_config = {"extra": "forbid"}
+
+    field: str | None = Field(None, description="catalog field, or None for a free-text descriptor")
+    value: str
+    weight: float = Field(1.0, ge=-3.0, le=3.0)
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.field or 'text'}:{self.value.lower()}"
+
+
+class ItemRef(BaseModel):
+    id: str
+    title: str
+
+
+class StateUpdate(BaseModel):
+    """What one utterance changes. Produced by the parser, validated, then applied."""
+
+    model_config = {"extra": "forbid"}
+
+    intent: Intent = "recommend"
+    add_constraints: list[Constraint] = Field(default_factory=list)
+    remove_keys: list[str] = Field(default_factory=list, description="keys of constraints/preferences to drop")
+    remove_fields: list[str] = Field(default_factory=list, description="drop every constraint on these fields")
+    likes: list[Preference] = Field(default_factory=list)
+    dislikes: list[Preference] = Field(default_factory=list)
+    liked_items: list[ItemRef] = Field(default_factory=list)
+    rejected_items: list[ItemRef] = Field(default_factory=list)
+    anchors: list[ItemRef] = Field(default_factory=list, description="'something like X'")
+    asked_item: ItemRef | None = Field(None, description="item the user asks about")
+    accepted_item: ItemRef | None = None
+    keywords: list[str] = Field(default_factory=list, description="free-text descriptors for retrieval")
+    sort: Literal["newer", "older", "popular", "obscure", "better_rated"] | None = None
+    reset: bool = False
+    notes: list[str] = Field(default_factory=list, description="how the parser read the utterance")
+
+    def is_empty(self) -> bool:
+        return not any(
+            [self.add_constraints, self.remove_keys, self.remove_fields, self.likes, self.dislikes,
+             self.liked_items, self.rejected_items, self.anchors, self.asked_item, self.accepted_item,
+             self.keywords, self.sort, self.reset]
+        )
+
+
+class PreferenceState(BaseModel):
+    """Cumulative, editable state of one session."""
+
+    constraints: list[Constraint] = Field(default_factory=list)
+    likes: list[Preference] = Field(default_factory=list)
+    dislikes: list[Preference] = Field(default_factory=list)
+    liked_items: list[ItemRef] = Field(default_factory=list)
+    rejected_items: list[ItemRef] = Field(default_factory=list)
+    anchors: list[ItemRef] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    sort: str | None = None
+    accepted_item: ItemRef | None = None
+    last_intent: Intent | None = None
+    notes: list[str] = Field(default_factory=list, description="fallbacks in force, e.g. no trained ranker")
+
+    def apply(self, update: StateUpdate) -> PreferenceState:
+        """Returns the new state; the old one is untouched (so a failed turn loses nothing)."""
+        state = PreferenceState() if update.reset else self.model_copy(deep=True)
+        drop = {k.lower() for k in update.remove_keys}
+        fields = set(update.remove_fields)
+        new_keys = {c.key for c in update.add_constraints}
+        new_pref_keys = {p.key for p in update.likes + update.dislikes}
+
+        def keep_c(c: Constraint) -> bool:
+            return c.key not in drop and c.field not in fields and not _contradicts(c, update.add_constraints)
+
+        state.constraints = [c for c in state.constraints if keep_c(c) and c.key not in new_keys]
+        state.constraints += _dedupe(update.add_constraints, lambda c: c.key)
+        # A value the user now likes can no longer be excluded, and vice versa.
+        liked_values = {(p.field, p.value.lower()) for p in update.likes}
+        state.constraints = [
+            c for c in state.constraints
+            if not (c.op == "exclude" and (c.field, str(c.value).lower()) in liked_values)
+        ]
+        state.likes = [p for p in state.likes if p.key not in drop and p.key not in new_pref_keys]
+        state.dislikes = [p for p in state.dislikes if p.key not in drop and p.key not in new_pref_keys]
+        state.likes += _dedupe(update.likes, lambda p: p.key)
+        state.dislikes += _dedupe(update.dislikes, lambda p: p.key)
+        if fields:
+            state.likes = [p for p in state.likes if p.field not in fields]
+            state.dislikes = [p for p in state.dislikes if p.field not in fields]
+
+        rejected = {r.id for r in update.rejected_items}
+        state.liked_items = _merge_refs(state.liked_items, update.liked_items, exclude=rejected)
+        liked = {r.id for r in update.liked_items}
+        state.rejected_items = _merge_refs(state.rejected_items, update.rejected_items, exclude=liked)
+        state.anchors = _merge_refs(state.anchors, update.anchors, exclude=rejected)
+        state.anchors = [a for a in state.anchors if a.id not in {r.id for r in state.rejected_items}]
+        state.keywords = list(dict.fromkeys([k for k in state.keywords if k.lower() not in drop] + update.keywords))[-8:]
+        if update.sort:
+            state.sort = update.sort
+        if update.accepted_item:
+            state.accepted_item = update.accepted_item
+        state.last_intent = update.intent
+        return state
+
+    def remove(self, key: str) -> PreferenceState:
+        """Drops one constraint, preference, keyword or item reference by key (a UI chip)."""
+        key = key.lower()
+        state = self.model_copy(deep=True)
+        state.constraints = [c for c in state.constraints if c.key != key]
+        state.likes = [p for p in state.likes if p.key != key]
+        state.dislikes = [p for p in state.dislikes if p.key != key]
+        state.keywords = [k for k in state.keywords if f"text:{k.lower()}" != key and k.lower() != key]
+        for name in ("liked_items", "rejected_items", "anchors"):
+            setattr(state, name, [r for r in getattr(state, name) if f"item:{r.id}".lower() != key])
+        return state
+
+    def chips(self) -> list[dict[str, str]]:
+        """Every removable entry as {key, kind, label}: what a UI shows."""
+        out = [{"key": c.key, "kind": "constraint", "label": c.describe()} for c in self.constraints]
+        out += [{"key": p.key, "kind": "like", "label": f"likes {p.value}"} for p in self.likes]
+        out += [{"key": p.key, "kind": "dislike", "label": f"dislikes {p.value}"} for p in self.dislikes]
+        out += [{"key": f"text:{k.lower()}", "kind": "keyword", "label": k} for k in self.keywords]
+        out += [{"key": f"item:{r.id}", "kind": "liked_item", "label": f"liked {r.title}"} for r in self.liked_items]
+        out += [{"key": f"item:{r.id}", "kind": "anchor", "label": f"like {r.title}"} for r in self.anchors]
+        out += [{"key": f"item:{r.id}", "kind": "rejected_item", "label": f"not {r.title}"} for r in self.rejected_items]
+        return out
+
+    def describe(self) -> str:
+        parts = [c.describe() for c in self.constraints]
+        parts += [f"likes {p.value}" for p in self.likes] + [f"dislikes {p.value}" for p in self.dislikes]
+        parts += [f"like {a.title}" for a in self.anchors] + [f"about: {k}" for k in self.keywords]
+        return "; ".join(parts) if parts else "(no preferences yet)"
+
+    def is_vague(self) -> bool:
+        return not (self.constraints or self.likes or self.anchors or self.keywords or self.liked_items)
+
+
+def _contradicts(old: Constraint, new: list[Constraint]) -> bool:
+    """A new include of X replaces an old exclude of X (and vice versa); a new bound replaces
+    the old bound of the same direction on the same field."""
+    for c in new:
+        if c.field != old.field:
+            continue
+        if {c.op, old.op} == {"include", "exclude"} and str(c.value).lower() == str(old.value).lower():
+            return True
+        if c.op == old.op and c.op in ("gte", "lte"):
+            return True
+    return False
+
+
+def _dedupe(values: list, key) -> list:
+    seen: dict[str, Any] = {}
+    for v in values:
+        seen[key(v)] = v
+    return list(seen.values())
+
+
+def _merge_refs(old: list[ItemRef], new: list[ItemRef], exclude: set[str]) -> list[ItemRef]:
+    merged = {r.id: r for r in old if r.id not in exclude}
+    for r in new:
+        merged[r.id] = r
+    return list(merged.values())

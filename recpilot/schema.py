@@ -1,0 +1,254 @@
+"""What a catalog item is, and how a catalog file's columns map onto it.
+
+Nothing here assumes books: a schema names which columns are the id, the title, the text
+to embed, the categorical list fields (genres, people, tags), and the numeric fields, plus
+optional roles (which numeric field is the year, the rating, the popularity).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from recpilot.errors import IngestError
+
+_LIST_SPLIT = re.compile(r"\s*[|;]\s*")
+
+
+class CatalogSchema(BaseModel):
+    """Field mapping for one catalog (a ``schema.yaml`` or inferred from the file)."""
+
+    model_config = {"extra": "forbid"}
+
+    id: str = "id"
+    title: str = "title"
+    text: list[str] = Field(default_factory=list, description="fields whose text is embedded")
+    categorical: list[str] = Field(default_factory=list, description="list-valued fields")
+    people: list[str] = Field(default_factory=list, description="categorical fields naming people")
+    numeric: list[str] = Field(default_factory=list)
+    year: str | None = Field(None, description="numeric field holding a year")
+    rating: str | None = Field(None, description="numeric field holding an average rating")
+    popularity: str | None = Field(None, description="numeric field holding a popularity count")
+    keep: list[str] = Field(default_factory=list, description="other fields kept for display")
+    synonyms: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="field -> {alias: canonical value} for the parser"
+    )
+
+    @model_validator(mode="after")
+    def _roles_are_fields(self) -> CatalogSchema:
+        for role in ("year", "rating", "popularity"):
+            name = getattr(self, role)
+            if name is not None and name not in self.numeric:
+                raise ValueError(f"{role} field {name!r} must be listed under numeric")
+        for name in self.people:
+            if name not in self.categorical:
+                raise ValueError(f"people field {name!r} must be listed under categorical")
+        return self
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> CatalogSchema:
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+            synonyms_file = data.pop("synonyms_file", None)
+            schema = cls(**data)
+        except Exception as exc:  # yaml or validation: one clear message
+            raise IngestError(f"invalid schema file {path}: {exc}") from exc
+        for field, name in (synonyms_file or {}).items():
+            schema.synonyms[field] = load_synonyms(path.parent / name)
+        return schema
+
+    @property
+    def fields(self) -> set[str]:
+        return {self.id, self.title, *self.text, *self.categorical, *self.numeric, *self.keep}
+
+
+def load_synonyms(path: Path) -> dict[str, str]:
+    """Reads ``{canonical: [aliases...]}`` (a ``drop:`` list is ignored) into ``{alias: canonical}``.
+
+    An alias listed under several canonical values is ambiguous and skipped; hyphenated
+    aliases also count with spaces ("sci-fi" -> "sci fi").
+    """
+    raw = yaml.safe_load(path.read_text()) or {}
+    seen: dict[str, set[str]] = {}
+    for canonical, aliases in raw.items():
+        if canonical == "drop" or not isinstance(aliases, list):
+            continue
+        for alias in aliases:
+            alias = str(alias).lower().strip()
+            for variant in {alias, alias.replace("-", " "), alias.replace("-", "")}:
+                seen.setdefault(variant, set()).add(str(canonical))
+    return {alias: next(iter(c)) for alias, c in seen.items() if len(c) == 1}
+
+
+class Item(BaseModel):
+    """One catalog item, validated. ``public()`` gives the fields under their catalog names."""
+
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=1000)
+    text: str = ""
+    categorical: dict[str, list[str]] = Field(default_factory=dict)
+    numeric: dict[str, float] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id", "title")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    def public(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "title": self.title}
+        for name, value in self.numeric.items():
+            out[name] = int(value) if float(value).is_integer() else value
+        out.update(self.categorical)
+        out.update(self.extra)
+        if self.text:
+            out.setdefault("text", self.text)
+        return out
+
+
+def item_from_row(row: dict[str, Any], schema: CatalogSchema) -> Item:
+    """Builds an ``Item`` from one raw row; raises ``ValueError`` with the reason if malformed."""
+    item_id = row.get(schema.id)
+    if item_id is None or str(item_id).strip() == "":
+        raise ValueError(f"missing id field {schema.id!r}")
+    if isinstance(item_id, float) and item_id.is_integer():
+        item_id = int(item_id)
+    title = row.get(schema.title)
+    if title is None or str(title).strip() == "":
+        raise ValueError(f"missing title field {schema.title!r}")
+    numeric: dict[str, float] = {}
+    for name in schema.numeric:
+        value = row.get(name)
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"field {name!r} is not a number: {str(value)[:40]!r}") from None
+        if math.isnan(number) or math.isinf(number):
+            continue
+        numeric[name] = number
+    categorical: dict[str, list[str]] = {}
+    for name in schema.categorical:
+        values = _as_list(row.get(name))
+        if values:
+            categorical[name] = values
+    text = " ".join(str(row[name]).strip() for name in schema.text if row.get(name) not in (None, ""))
+    extra = {name: row[name] for name in schema.keep if row.get(name) not in (None, "")}
+    return Item(
+        id=str(item_id), title=str(title), text=text, categorical=categorical, numeric=numeric, extra=extra
+    )
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        parts = [str(v) for v in value]
+    else:
+        text = str(value).strip()
+        if not text:
+            return []
+        # CSV cells hold lists as "a|b" or "a; b"; a comma list is split only when no other
+        # separator is present, because names like "Doe, John" would break otherwise.
+        parts = _LIST_SPLIT.split(text) if _LIST_SPLIT.search(text) else text.split(",")
+    seen: dict[str, None] = {}
+    for part in parts:
+        part = part.strip()
+        if part and len(part) <= 200:
+            seen.setdefault(part, None)
+    return list(seen)
+
+
+_YEAR_NAMES = ("year", "release_year", "publication_year", "original_publication_year", "pub_year")
+_RATING_NAMES = ("rating", "average_rating", "avg_rating", "stars", "score", "vote_average")
+_POPULARITY_NAMES = ("ratings_count", "popularity", "num_ratings", "votes", "vote_count", "mentions", "nbmentions", "count", "sales")
+_PEOPLE_HINTS = ("author", "director", "actor", "cast", "artist", "writer", "creator", "people", "brand")
+_ID_NAMES = ("id", "item_id", "itemid", "movieid", "book_id", "product_id", "asin", "sku")
+_TITLE_NAMES = ("title", "name", "moviename", "product_name", "item_name")
+
+
+def infer_schema(rows: list[dict[str, Any]], overrides: dict[str, Any] | None = None) -> CatalogSchema:
+    """Guesses a schema from a sample of rows; ``overrides`` (CLI flags) win."""
+    if not rows:
+        raise IngestError("the catalog file has no rows")
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    lower = {c.lower(): c for c in columns}
+    overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, [], "")}
+
+    def pick(names: tuple[str, ...]) -> str | None:
+        return next((lower[n] for n in names if n in lower), None)
+
+    id_field = overrides.get("id") or pick(_ID_NAMES)
+    title_field = overrides.get("title") or pick(_TITLE_NAMES)
+    if not id_field or not title_field:
+        raise IngestError(
+            f"cannot tell which columns are the id and the title among {columns}; "
+            "pass --id-field/--title-field or --schema"
+        )
+    numeric, categorical, text = [], [], []
+    for col in columns:
+        if col in (id_field, title_field):
+            continue
+        values = [r.get(col) for r in rows if r.get(col) not in (None, "")]
+        if not values:
+            continue
+        if all(_is_number(v) for v in values):
+            numeric.append(col)
+        elif any(isinstance(v, list) for v in values):
+            categorical.append(col)
+        else:
+            strings = [str(v) for v in values]
+            avg_len = sum(map(len, strings)) / len(strings)
+            distinct = len(set(strings)) / len(strings)
+            has_sep = sum(bool(_LIST_SPLIT.search(s)) for s in strings) / len(strings)
+            if avg_len > 60 and has_sep < 0.5:
+                text.append(col)
+            elif has_sep > 0.2 or distinct < 0.5 or any(h in col.lower() for h in _PEOPLE_HINTS):
+                categorical.append(col)
+            else:
+                text.append(col)
+    data: dict[str, Any] = {
+        "id": id_field,
+        "title": title_field,
+        "text": overrides.get("text") or text,
+        "categorical": overrides.get("categorical") or categorical,
+        "numeric": overrides.get("numeric") or numeric,
+    }
+    num_lower = {n.lower(): n for n in data["numeric"]}
+    data["year"] = overrides.get("year") or next((num_lower[n] for n in _YEAR_NAMES if n in num_lower), None)
+    data["rating"] = overrides.get("rating") or next((num_lower[n] for n in _RATING_NAMES if n in num_lower), None)
+    data["popularity"] = overrides.get("popularity") or next(
+        (num_lower[n] for n in _POPULARITY_NAMES if n in num_lower), None
+    )
+    data["people"] = overrides.get("people") or [
+        c for c in data["categorical"] if any(h in c.lower() for h in _PEOPLE_HINTS)
+    ]
+    try:
+        return CatalogSchema(**data)
+    except ValueError as exc:
+        raise IngestError(f"inconsistent field mapping: {exc}") from exc
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(str(value))
+        return True
+    except ValueError:
+        return False

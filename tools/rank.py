@@ -1,0 +1,127 @@
+"""Ranking the candidate set: preference match x popularity, with a pluggable scorer.
+
+A scorer returns one score per candidate row plus the reasons behind it; the default one
+blends semantic closeness to what the user described, matches with their soft likes and
+dislikes, closeness to items they named or liked, popularity and rating. A trained ranker
+plugs in through the same ``Scorer`` interface.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from recpilot.catalog import minmax
+from recpilot.tools.context import ToolContext
+from recpilot.tools.models import ItemHit, RankArgs, ToolResult
+
+
+class Scorer(Protocol):
+    name: str
+
+    def score(self, ctx: ToolContext, rows: np.ndarray, query: str | None) -> tuple[np.ndarray, list[list[str]]]:
+        """Scores for ``rows`` (shape (n,)) and, per row, short human-readable reasons."""
+        ...
+
+
+class PreferenceScorer:
+    name = "preference"
+
+    weights = {"query": 0.40, "prefs": 0.25, "anchors": 0.20, "popularity": 0.10, "rating": 0.05}
+
+    def score(self, ctx: ToolContext, rows: np.ndarray, query: str | None) -> tuple[np.ndarray, list[list[str]]]:
+        catalog, state = ctx.catalog, ctx.state
+        n = len(rows)
+        reasons: list[list[str]] = [[] for _ in range(n)]
+        if n == 0:
+            return np.zeros(0), reasons
+        emb = np.asarray(catalog.embeddings[rows])
+        w = dict(self.weights)
+
+        # closeness to the described wants
+        if query:
+            qvec = catalog.embed([query])[0]
+            sim_q = emb @ qvec
+        else:
+            sim_q = np.array([ctx.bus.similarity.get(int(r), 0.0) for r in rows])
+            if not sim_q.any():
+                w["query"] = 0.0
+        # soft likes and dislikes on categorical values; free-text ones by embedding
+        prefs = np.zeros(n)
+        text_prefs = [p for p in state.likes + state.dislikes if p.field is None]
+        if text_prefs:
+            vecs = catalog.embed([p.value for p in text_prefs])
+            for p, v in zip(text_prefs, vecs, strict=True):
+                prefs += p.weight * np.clip(emb @ v - 0.2, 0, None)
+        for p in state.likes + state.dislikes:
+            if p.field is None:
+                continue
+            hit_rows = catalog.categorical.get(p.field, {}).get(p.value.lower())
+            if hit_rows is None:
+                continue
+            hit = np.isin(rows, hit_rows)
+            prefs += p.weight * hit
+            if p.weight > 0:
+                for i in np.flatnonzero(hit):
+                    reasons[i].append(f"you like {p.value}")
+        # closeness to named or liked items
+        anchor_ids = [a.id for a in state.anchors] + [a.id for a in state.liked_items]
+        anchor_rows = catalog.rows(list(dict.fromkeys(anchor_ids)))
+        anchors = np.zeros(n)
+        if len(anchor_rows):
+            sims = emb @ np.asarray(catalog.embeddings[anchor_rows]).T
+            best = sims.argmax(axis=1)
+            anchors = sims.max(axis=1)
+            for i in np.argsort(-anchors)[: min(n, 20)]:
+                if anchors[i] > 0.5:
+                    reasons[i].append(f"close to {catalog.items[anchor_rows[best[i]]].title}")
+        else:
+            w["anchors"] = 0.0
+        pop = catalog.popularity[rows]
+        rating = np.zeros(n)
+        if catalog.schema.rating:
+            rating = minmax(catalog.numeric[catalog.schema.rating])[rows]
+        if state.sort == "popular":
+            w["popularity"] += 0.3
+        elif state.sort == "obscure":
+            w["popularity"] = -0.3
+        elif state.sort == "better_rated":
+            w["rating"] += 0.3
+        elif state.sort in ("newer", "older") and catalog.schema.year:
+            years = minmax(catalog.numeric[catalog.schema.year])[rows]
+            w["year"] = 0.3 if state.sort == "newer" else -0.3
+        total = sum(abs(v) for v in w.values()) or 1.0
+        score = (w["query"] * sim_q + w["prefs"] * np.tanh(prefs) + w["anchors"] * anchors
+                 + w["popularity"] * pop + w["rating"] * rating)
+        if "year" in w:
+            score += w["year"] * years
+        score /= total
+        for i in range(n):
+            if query and sim_q[i] > 0.45:
+                reasons[i].insert(0, "matches what you described")
+            if pop[i] > 0.85:
+                reasons[i].append("widely read")
+        return score, reasons
+
+
+DEFAULT_SCORER = PreferenceScorer()
+
+
+def rank_items(ctx: ToolContext, args: RankArgs) -> ToolResult:
+    """Orders the candidate set by how well each item fits the user's preferences.
+
+    Args:
+        k: how many top items to return.
+        query: optional text the items should be close to (the user's own words).
+    """
+    scorer = ctx.scorer or DEFAULT_SCORER
+    rows = ctx.bus.rows
+    scores, reasons = scorer.score(ctx, rows, args.query)
+    ctx.bus.scores = {int(r): float(s) for r, s in zip(rows.tolist(), scores.tolist(), strict=True)}
+    ctx.bus.reasons = {int(r): rs for r, rs in zip(rows.tolist(), reasons, strict=True)}
+    top = ctx.bus.ranked()[: args.k]
+    catalog = ctx.catalog
+    hits = [ItemHit(id=catalog.items[r].id, title=catalog.items[r].title, score=round(ctx.bus.scores[r], 4),
+                    reason="; ".join(ctx.bus.reasons.get(r, [])[:2])) for r in top]
+    return ToolResult(items=hits, candidates=len(ctx.bus), note=f"scorer: {scorer.name}")
