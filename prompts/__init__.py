@@ -1,13 +1,13 @@
 """Prompt templates live here as YAML files; ``render`` fills them strictly.
 
-A template file has ``name``, ``description`` and one entry per chat role (``system``,
-``user``). Rendering uses Jinja2 with ``StrictUndefined``: a missing variable is an error,
+A template file has ``name``, ``description``, an optional ``system`` template, optional
+few-shot ``examples`` (user/assistant pairs) and a ``user`` template. Rendering uses Jinja2 with ``StrictUndefined``: a missing variable is an error,
 never an empty string in a prompt.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import yaml
@@ -18,7 +18,7 @@ from recpilot.llm.base import Message
 _env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict:
     text = resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
@@ -34,7 +34,14 @@ def names() -> list[str]:
 def render(name: str, **variables) -> list[Message]:
     data = load(name)
     out = []
-    for role in ("system", "user"):
-        if role in data:
-            out.append(Message(role=role, content=_env.from_string(data[role]).render(**variables).strip()))
+    if "system" in data:
+        out.append(Message(role="system", content=_fill(data["system"], variables)))
+    for example in data.get("examples", []):  # few-shot turns, for small models
+        out.append(Message(role="user", content=_fill(example["user"], variables)))
+        out.append(Message(role="assistant", content=_fill(example["assistant"], variables)))
+    out.append(Message(role="user", content=_fill(data["user"], variables)))
     return out
+
+
+def _fill(template: str, variables: dict) -> str:
+    return _env.from_string(template).render(**variables).strip()
