@@ -7,15 +7,17 @@ from collections.abc import Callable, Iterator
 from recpilot.agent.loop import run_turn
 from recpilot.agent.parser import Parser
 from recpilot.agent.steps import ReplyStep, Step, TurnResult
-from recpilot.memory.longterm import LongTermMemory
-from recpilot.memory.sessions import Feedback, Session, SessionStore
 from recpilot.catalog import Catalog
+from recpilot.errors import UserError
 from recpilot.ingest import ensure_catalog
 from recpilot.llm.base import ChatModel, build_chat_model
+from recpilot.memory.longterm import LongTermMemory
+from recpilot.memory.sessions import Feedback, Session, SessionStore
 from recpilot.preferences import Constraint, ItemRef, PreferenceState
 from recpilot.settings import Settings
 
 DEFAULT_USER = "default"
+FEEDBACK_KINDS = ("like", "dislike", "more_like_this", "accept")
 
 
 class RecPilot:
@@ -69,6 +71,8 @@ class RecPilot:
     def feedback(self, session_id: str, item_id: str, kind: str, user_id: str | None = None) -> PreferenceState:
         from recpilot.preferences import StateUpdate
 
+        if kind not in FEEDBACK_KINDS:
+            raise UserError(f"unknown feedback kind {kind!r}; use one of {', '.join(FEEDBACK_KINDS)}")
         session = self.store.get(session_id, user_id)
         ref = ItemRef(id=item_id, title=self.catalog.get(item_id).title)
         update = {

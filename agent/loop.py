@@ -10,18 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from recpilot.agent.parser import Parser
 from recpilot.agent.planner import plan_turn
 from recpilot.agent.response import blocking_constraint, lead_in, select_items, template_lead_in
 from recpilot.agent.rules import ParseContext
 from recpilot.agent.steps import ParseStep, PlanStep, ReplyStep, Step, ToolStep, TurnResult
-from recpilot.memory.candidates import CandidateBus
-from recpilot.memory.sessions import Session, TurnRecord
 from recpilot.errors import RecPilotError
 from recpilot.llm.base import LLMCall, Usage
+from recpilot.memory.candidates import CandidateBus
+from recpilot.memory.sessions import Session, TurnRecord
 from recpilot.preferences import ItemRef, Preference, PreferenceState
 from recpilot.tools import TOOLS
 from recpilot.tools.context import ToolContext
+
+#: LLM calls one turn may make: the parser's (a retry included) and the reply's lead-in together.
+MAX_LLM_CALLS_PER_TURN = 2
 
 
 def clean_utterance(text: str, limit: int) -> tuple[str, list[str]]:
@@ -91,7 +93,10 @@ def run_turn(agent, session: Session, text: str, k: int) -> Iterator[Step]:
         if not items and new_state.constraints:
             message, question = _nothing_fits(catalog, new_state)
         else:
-            message = lead_in(agent.llm, utterance, new_state, agent.domain, items, llm_calls) or \
+            # the lead-in is optional: skipped when the parser used the turn's LLM budget or
+            # found the backend down (a dead endpoint is not waited on twice in one turn)
+            llm = agent.llm if len(parsed.calls) < MAX_LLM_CALLS_PER_TURN and not parsed.llm_unavailable else None
+            message = lead_in(llm, utterance, new_state, agent.domain, items, llm_calls) or \
                 template_lead_in(new_state, len(items))
     elif plan.respond_with == "details" and details is not None:
         focus = details["id"]

@@ -17,11 +17,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from recpilot.agent.rules import ParseContext, RuleParser
 from recpilot.agent.vocabulary import tokenize, vocabulary_for
-from recpilot.prompts import render
 from recpilot.catalog import Catalog
 from recpilot.errors import LLMUnavailable
 from recpilot.llm.base import ChatModel, LLMCall
 from recpilot.preferences import Preference, StateUpdate
+from recpilot.prompts import render
 
 _LLM_INTENTS = ("recommend", "refine", "ask_item", "accept", "reject", "chitchat", "out_of_domain")
 
@@ -53,6 +53,7 @@ class ParseResult:
     used_llm: bool = False
     calls: list[LLMCall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    llm_unavailable: bool = False  # the backend failed: the rest of the turn does not call it again
 
 
 class Parser:
@@ -71,6 +72,7 @@ class Parser:
         try:
             parsed = self._ask_llm(utterance, ctx, rule.update, result)
         except LLMUnavailable as exc:
+            result.llm_unavailable = True
             result.warnings.append(f"LLM unavailable, used the deterministic parser only ({exc})")
             return result
         result.used_llm = True

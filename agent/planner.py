@@ -12,6 +12,8 @@ from recpilot.catalog import Catalog
 from recpilot.preferences import PreferenceState, StateUpdate
 
 RETRIEVE = 300
+#: the longest retrieval query (the tools accept 2000 characters; an embedding reads far fewer)
+MAX_QUERY_CHARS = 1000
 
 
 def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
@@ -21,6 +23,8 @@ def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
     parts += [str(c.value) for c in state.constraints if c.op == "include" and c.field not in catalog.schema.people]
     parts += [a.title for a in state.anchors[-2:]]
     text = ", ".join(dict.fromkeys(p for p in parts if p))
+    if len(text) > MAX_QUERY_CHARS:  # a huge free-text message: keep whole words up to the limit
+        text = text[: MAX_QUERY_CHARS + 1].rsplit(" ", 1)[0][:MAX_QUERY_CHARS].rstrip(" ,")
     return text or None
 
 

@@ -13,11 +13,11 @@ import re
 import numpy as np
 
 from recpilot.agent.steps import RecommendedItem
-from recpilot.prompts import render
 from recpilot.catalog import Catalog
 from recpilot.errors import LLMUnavailable
 from recpilot.llm.base import ChatModel, LLMCall
 from recpilot.preferences import Constraint, PreferenceState
+from recpilot.prompts import render
 from recpilot.schema import Item
 
 
@@ -98,6 +98,8 @@ def blocking_constraint(catalog: Catalog, constraints: list[Constraint]) -> tupl
 
 
 _TITLE_CASE_RUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+# "item 999", "id 42", "number 3", "no. 7": the lead-in never points at an item by id or position
+_ITEM_REFERENCE = re.compile(r"\b(item|id|ids|number|no\.?|isbn)\s*:?\s*\d", re.IGNORECASE)
 
 
 def lead_in(llm: ChatModel | None, utterance: str, state: PreferenceState, domain: str,
@@ -123,6 +125,8 @@ def lead_in(llm: ChatModel | None, utterance: str, state: PreferenceState, domai
 def _safe_sentence(text: str, state: PreferenceState) -> bool:
     """No quotes, no names: a capitalised run of words is only allowed if the user said it."""
     if not 8 <= len(text) <= 220 or any(ch in text for ch in "\"“”*#[]{}<>") or "http" in text:
+        return False
+    if _ITEM_REFERENCE.search(text):
         return False
     allowed = state.describe().lower()
     for run in _TITLE_CASE_RUN.findall(text):

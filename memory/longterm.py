@@ -50,10 +50,12 @@ class LongTermMemory:
 
     def remember(self, user_id: str, session_id: str, catalog: str, state: PreferenceState) -> int:
         """Upserts what ``state`` says about the user; ids are stable, so it is idempotent."""
-        entries = entries_from_state(state, session_id)
-        if not entries:
+        # One entry per id: a liked genre and an include of it, or an item both liked and
+        # chosen, describe the same memory (chromadb refuses duplicate ids in one upsert).
+        by_id = {_entry_id(user_id, catalog, e): e for e in entries_from_state(state, session_id)}
+        if not by_id:
             return 0
-        ids = [_entry_id(user_id, catalog, e) for e in entries]
+        ids, entries = list(by_id), list(by_id.values())
         self.collection.upsert(
             ids=ids,
             documents=[e.text for e in entries],

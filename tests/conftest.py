@@ -77,3 +77,125 @@ def real_llm():
     from recpilot.llm.llamacpp import LlamaCppChatModel
 
     return LlamaCppChatModel.from_settings(LLMSettings())
+
+
+# --- subprocess helpers for the console script (tests/test_cli.py, tests/test_integration_model.py) ---
+RECPILOT_BIN = REPO / ".venv" / "bin" / "recpilot"
+
+
+@pytest.fixture(scope="session")
+def copy_demo_home(demo_home, tmp_path_factory):
+    """Factory: a private copy of the ingested demo home, for processes that write sessions and memory."""
+    import shutil
+
+    def _copy() -> Path:
+        dst = tmp_path_factory.mktemp("demo-home-copy") / "home"
+        shutil.copytree(demo_home, dst)
+        return dst
+
+    return _copy
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """Runs the real ``recpilot`` console script: ``run_cli(home, *args, input=None, env=None)``.
+
+    The environment holds no RECPILOT_* variable but ``RECPILOT_HOME=home`` (plus ``env``).
+    """
+    import subprocess
+
+    def _run(home: Path, *args: str, input: str | None = None, env: dict | None = None,
+             timeout: float = 180) -> subprocess.CompletedProcess:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("RECPILOT_")}
+        base.update({"RECPILOT_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"})
+        base.update(env or {})
+        return subprocess.run([str(RECPILOT_BIN), *args], input=input, capture_output=True, text=True,
+                              env=base, timeout=timeout, cwd=str(REPO))
+
+    return _run
+
+
+# --- a real `recpilot serve` on a free loopback port (tests/test_web.py, test_load.py, test_mcp.py) ---
+class RunningServer:
+    """A ``recpilot serve`` subprocess: ``url``, ``home``, ``rss_mb()``, ``stop()``."""
+
+    def __init__(self, proc, url: str, home: Path, log: Path):
+        self.proc, self.url, self.home, self.log = proc, url, home, log
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory):
+    """Factory: ``start_server(home, env=None, timeout=120) -> RunningServer`` listening on 127.0.0.1.
+
+    LLM backend ``none`` unless ``env`` says otherwise; every server is stopped at the end.
+    """
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    started: list[RunningServer] = []
+
+    def _start(home: Path, env: dict | None = None, timeout: float = 120) -> RunningServer:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        base = {k: v for k, v in os.environ.items() if not k.startswith("RECPILOT_")}
+        base.update({"RECPILOT_HOME": str(home), "RECPILOT_LLM__BACKEND": "none", "HF_HUB_OFFLINE": "1",
+                     "ANONYMIZED_TELEMETRY": "False"})
+        base.update(env or {})
+        log = tmp_path_factory.mktemp("server-log") / "serve.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen([str(RECPILOT_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                    stdout=out, stderr=subprocess.STDOUT, env=base, cwd=str(REPO))
+        server = RunningServer(proc, f"http://127.0.0.1:{port}", home, log)
+        started.append(server)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"recpilot serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        server.stop()
+        raise RuntimeError(f"recpilot serve did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+    yield _start
+    for server in started:
+        server.stop()
+
+
+# --- grounding check shared by the turn-level tests (tests/test_loop.py, test_bad_input.py, ...) ---
+def assert_grounded(agent, result) -> None:
+    """Every recommended item exists, carries its catalog title, is not rejected and meets every hard constraint."""
+    rejected = {r.id for r in result.state.rejected_items}
+    ids = [i.id for i in result.items]
+    assert len(ids) == len(set(ids)), f"duplicate items: {ids}"
+    for item in result.items:
+        assert agent.catalog.has(item.id), f"{item.id} is not in the catalog"
+        book = agent.catalog.get(item.id)
+        assert item.title == book.title
+        assert item.id not in rejected, f"{item.id} was rejected"
+        for c in result.state.constraints:
+            assert c.satisfied_by(book), f"{item.id} ({book.title}) breaks {c.describe()}"

@@ -14,7 +14,14 @@ from pydantic import BaseModel
 
 from recpilot.tools.details import item_details
 from recpilot.tools.filter import filter_items
-from recpilot.tools.models import DetailsArgs, FilterArgs, RankArgs, RecallArgs, SearchArgs, SimilarArgs
+from recpilot.tools.models import (
+    DetailsArgs,
+    FilterArgs,
+    RankArgs,
+    RecallArgs,
+    SearchArgs,
+    SimilarArgs,
+)
 from recpilot.tools.rank import rank_items
 from recpilot.tools.recall import recall_memory
 from recpilot.tools.search import search_items

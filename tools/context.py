@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from recpilot.memory.candidates import CandidateBus
 from recpilot.catalog import Catalog
+from recpilot.memory.candidates import CandidateBus
 from recpilot.preferences import PreferenceState
 
 

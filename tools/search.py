@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from recpilot.vectorstore import to_where
 from recpilot.tools.context import ToolContext
 from recpilot.tools.models import ItemHit, SearchArgs, ToolResult
+from recpilot.vectorstore import to_where
 
 # Below this many rows passing the constraints, an exact scan beats an ANN query with a filter.
 _EXACT_SCAN_MAX = 20000

@@ -1,0 +1,164 @@
+"""``TrainedScorer``: the ranking tool's ``Scorer`` with a trained ranker blended in.
+
+For the session's reader it builds one history: their ingested positives when the session's
+user id is a user of the catalog's interactions, plus the items liked, accepted or named as
+"like X" in this session (and, through the turn loop, in long-term memory), minus the items
+rejected. The trained ranker scores the candidates from that history (a new reader is folded
+in: no retraining), the scores are min-max scaled over the candidates, and the result is
+``weight`` × that + (1 - ``weight``) × the preference scorer's score. Books the reader
+already rated sink to the bottom. The best candidates get a reason naming the liked book
+most co-liked with them in the ratings: "readers who liked X also liked this".
+
+With no history at all the preference scorer's result is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from recpilot.catalog import Catalog
+from recpilot.errors import UserError
+from recpilot.settings import Settings
+from recpilot.tools.context import ToolContext
+from recpilot.tools.rank import PreferenceScorer
+from recpilot.tools.rankers.base import Ranker
+from recpilot.tools.rankers.checkpoint import load_checkpoint
+from recpilot.tools.rankers.data import UserItems, positives
+
+NO_RANKER_NOTE = "no trained ranker: using preference × popularity"
+SEEN_PENALTY = 1.0  # blended scores live in about [-0.3, 1]: this puts read books last
+
+
+class TrainedScorer:
+    """Implements ``recpilot.tools.rank.Scorer``."""
+
+    def __init__(self, ranker: Ranker, catalog: Catalog, meta: dict | None = None, *, weight: float = 0.5,
+                 base=None, explain_top: int = 20, min_support: int = 2, cache_size: int = 256):
+        if not 0.0 <= weight <= 1.0:
+            raise UserError("weight must be in [0, 1]")
+        if ranker.n_items != len(catalog):
+            raise UserError(f"the ranker knows {ranker.n_items} items, the catalog has {len(catalog)}")
+        self.ranker, self.catalog, self.meta = ranker, catalog, meta or {}
+        self.name = f"{ranker.name}+preference"
+        self.weight, self.base = weight, base or PreferenceScorer()
+        self.explain_top, self.min_support = explain_top, min_support
+        inter = catalog.interactions
+        if inter is not None and inter.count:
+            self.known = positives(inter, len(catalog))
+            self.rated = UserItems.from_pairs(inter.users, inter.items, len(inter.user_ids), len(catalog))
+            self.user_index = {uid: i for i, uid in enumerate(inter.user_ids)}
+        else:
+            self.known = self.rated = UserItems.from_lists([], len(catalog))
+            self.user_index = {}
+        self.readers = self.known.transpose()  # (n_items, n_users): who liked each item
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # --- the reader --------------------------------------------------------------------------
+    def history(self, ctx: ToolContext) -> tuple[int, np.ndarray, np.ndarray]:
+        """(user row or -1, liked item rows, rows already read: rated before or liked now)."""
+        user = self.user_index.get(ctx.user_id, -1) if ctx.user_id is not None else -1
+        state = ctx.state
+        session = [r.id for r in state.liked_items + state.anchors]
+        if state.accepted_item is not None:
+            session.append(state.accepted_item.id)
+        liked = set(self.catalog.rows(session).tolist())
+        rejected = set(self.catalog.rows([r.id for r in state.rejected_items]).tolist())
+        ingested = set(self.known.row(user).tolist()) if user >= 0 else set()
+        history = np.asarray(sorted((ingested | liked) - rejected), dtype=np.int64)
+        read = set(self.rated.row(user).tolist()) if user >= 0 else set()
+        seen = np.asarray(sorted(read | liked), dtype=np.int64)
+        # the learned user vector only describes the ingested history; anything else folds in
+        if liked - ingested or rejected & ingested:
+            user = -1
+        return user, history, seen
+
+    def user_scores(self, user: int, history: np.ndarray) -> np.ndarray | None:
+        """(n_items,) the ranker's scores for this reader (cached), None without any history."""
+        if len(history) == 0 and user < 0:
+            return None
+        key = (user, history.tobytes())
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        scores = self.ranker.score(UserItems.from_lists([history], self.ranker.n_items),
+                                   users=np.asarray([user]))[0]
+        with self._lock:
+            self._cache[key] = scores
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return scores
+
+    # --- the Scorer protocol -------------------------------------------------------------------
+    def score(self, ctx: ToolContext, rows: np.ndarray, query: str | None) -> tuple[np.ndarray, list[list[str]]]:
+        base, reasons = self.base.score(ctx, rows, query)
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return base, reasons
+        user, history, seen = self.history(ctx)
+        full = self.user_scores(user, history)
+        if full is None:
+            return base, reasons
+        is_seen = np.isin(rows, seen)
+        cf = full[rows].astype(np.float64)
+        fresh = cf[~is_seen]
+        lo, hi = (fresh.min(), fresh.max()) if fresh.size else (0.0, 0.0)
+        cf = np.clip((cf - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(cf)
+        score = (1.0 - self.weight) * np.asarray(base, dtype=np.float64) + self.weight * cf
+        score[is_seen] -= SEEN_PENALTY
+        self._explain(rows, score, cf, is_seen, history, reasons)
+        return score, reasons
+
+    def _explain(self, rows: np.ndarray, score: np.ndarray, cf: np.ndarray, is_seen: np.ndarray,
+                 history: np.ndarray, reasons: list[list[str]]) -> None:
+        """Adds "readers who liked X also liked this" to the best candidates the ranker backs."""
+        for i in np.flatnonzero(is_seen):
+            reasons[i].insert(0, "you have read this already")
+        history = history[self.readers.lengths()[history] > 0] if len(history) else history
+        if len(history) == 0:
+            return
+        top = [i for i in np.argsort(-score, kind="stable")[: self.explain_top] if not is_seen[i] and cf[i] >= 0.5]
+        if not top:
+            return
+        co = self.co_likes(history, rows[top])  # (len(top), len(history))
+        for slot, i in enumerate(top):
+            best = int(np.argmax(co[slot]))
+            if co[slot, best] >= self.min_support:
+                title = self.catalog.items[int(history[best])].title
+                reasons[i].insert(0, f"readers who liked {title} also liked this")
+            else:
+                reasons[i].append("fits your reading history")
+
+    def co_likes(self, history: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """(len(items), len(history)): how many readers liked both (from the ingested ratings)."""
+        n_users = self.known.n_users
+        masks = np.zeros((len(items), n_users), dtype=np.int32)
+        for slot, item in enumerate(items):
+            masks[slot, self.readers.row(int(item))] = 1
+        lengths = self.readers.lengths()[history]
+        starts = self.readers.indptr[history]
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        users = self.readers.indices[offsets + np.arange(lengths.sum())]
+        bounds = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        return np.add.reduceat(masks[:, users], bounds, axis=1)  # every history item has readers
+
+
+def load_scorer(settings: Settings, catalog: Catalog, **kwargs) -> TrainedScorer | None:
+    """The active trained ranker for this catalog version as a scorer, or None when there is
+    none (the caller falls back to the preference scorer and says so: ``NO_RANKER_NOTE``). An
+    unreadable or mismatched checkpoint also gives None, with a warning."""
+    try:
+        found = load_checkpoint(settings, catalog)
+    except UserError as exc:
+        warnings.warn(f"ignoring the trained ranker: {exc}", stacklevel=2)
+        return None
+    if found is None:
+        return None
+    ranker, meta = found
+    return TrainedScorer(ranker, catalog, meta, **kwargs)
