@@ -1,17 +1,18 @@
 """The one typed settings object, built at the entry point and passed down.
 
 Precedence (highest first): CLI flags (passed as init kwargs), ``RECPILOT_*`` environment
-variables, a TOML config file (``RECPILOT_CONFIG`` or ``RECPILOT_HOME/config.toml``), defaults.
+variables, a TOML config file (``--config``/``config_file``, ``RECPILOT_CONFIG_FILE``, or
+``RECPILOT_HOME/config.toml``), defaults. Nested fields merge across sources field by field.
 Library code never reads the environment itself: it receives a ``Settings``.
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
+import tomllib
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -55,6 +56,16 @@ class VectorStoreSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535)
 
 
+class ServerSettings(BaseModel):
+    """``recpilot serve``: where it listens and what requests it accepts."""
+
+    model_config = {"extra": "forbid"}
+
+    host: str = Field("127.0.0.1", description="interface to listen on; beyond loopback needs api_token")
+    port: int = Field(7860, ge=0, le=65535)
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused (413)")
+
+
 class Settings(BaseSettings):
     """Everything RecPilot can be configured with."""
 
@@ -72,6 +83,11 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
     max_utterance_chars: int = Field(4000, ge=16, description="longer utterances are truncated")
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    api_token: SecretStr | None = Field(
+        None, description="RECPILOT_API_TOKEN: the bearer token the server requires (one shared token, "
+        "or user:token pairs separated by commas); required to listen beyond loopback",
+    )
     config_file: Path | None = Field(None, description="TOML file with any of these settings")
 
     @classmethod
@@ -121,5 +137,10 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             from recpilot.errors import ConfigError
 
             raise ConfigError(f"config file not found: {path}")
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        from recpilot.errors import ConfigError
+
+        try:
+            with path.open("rb") as fh:
+                return tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc

@@ -1,0 +1,192 @@
+"""The chat page: its handlers directly (fast), then a real Chromium against ``recpilot serve``."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import REPO, make_agent
+
+from recpilot.ui.service import Service
+from recpilot.ui.web import WebPage
+
+ARTIFACTS = REPO / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def page_handlers(demo_settings):
+    return WebPage(Service(make_agent(demo_settings)))
+
+
+def _user() -> str:
+    return f"web-{uuid.uuid4().hex[:8]}"
+
+
+# --- handlers, no browser -------------------------------------------------------------------------
+def test_web_send_shows_progress_before_the_answer(page_handlers, demo_catalog):
+    user = _user()
+    steps = list(page_handlers.send("a fantasy novel from the 90s", user, user, "", [], {}, None))
+    statuses = [s[2] for s in steps]
+    assert "Reading your message" in statuses[0] and "rp-spin" in statuses[0]
+    assert any("searching the catalog" in s or "applying your constraints" in s for s in statuses[1:-1])
+    history, _, final, sid, owner, view = steps[-1]
+    assert final.startswith("✓ 5 recommendations") and sid and owner == user
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert len(view["cards"]) == 5 and all(demo_catalog.has(c["id"]) and c["reason"] for c in view["cards"])
+    assert {c["kind"] for c in view["chips"]} == {"constraint"}
+
+
+def test_web_feedback_and_chip_removal_update_the_state(page_handlers):
+    user = _user()
+    *_, (history, _, _, sid, _, view) = page_handlers.send("a horror novel from after 2000", user, user, "", [], {},
+                                                           None)
+    gone = view["cards"][0]["id"]
+    *_, (history, status, _, _, view) = page_handlers.feedback("dislike", gone, user, sid, history, view, None)
+    assert view["marks"][gone] == "disliked" and f"item:{gone}" in [c["key"] for c in view["chips"]]
+    key = next(c for c in view["chips"] if c["label"] == "genres is horror")
+    *_, (history, status, _, _, view) = page_handlers.remove_chip(key["key"], key["label"], user, sid, history,
+                                                                  view, None)
+    assert status.startswith("✓") and "genres is horror" not in [c["label"] for c in view["chips"]]
+    assert gone not in [c["id"] for c in view["cards"]] and history[-2]["content"] == "show me more"
+
+
+def test_web_failures_become_polite_messages(page_handlers, monkeypatch):
+    user = _user()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(page_handlers.service.agent, "turn", boom)
+    *_, (history, text, status, *_rest) = page_handlers.send("anything", user, user, "", [], {}, None)
+    assert "something went wrong on our side" in status and "secret" not in status and text == "anything"
+    assert history[-1]["role"] == "assistant" and "Traceback" not in history[-1]["content"]
+    *_, (history, _, status, *_rest) = page_handlers.send("a" * 5000, user, user, "", [], {}, None)
+    assert "the limit is 4000" in status
+    assert "letters, digits" in list(page_handlers.send("hi", "bad name!", "x", "", [], {}, None))[-1][2]
+
+
+# --- a real browser against a real server ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def web_server(copy_demo_home, start_server):
+    return start_server(copy_demo_home())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str, user: str):
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    page.set_default_timeout(30000)
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    start = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function("u => { const f = document.querySelector('#rp-user input, #rp-user textarea');"
+                           " return f && f.value === u; }", arg=user)  # the page's load event has run
+    return page, time.perf_counter() - start
+
+
+def _card_ids(page) -> list[str]:
+    return page.locator(".rp-card-body").evaluate_all("els => els.map(e => e.dataset.itemId)")
+
+
+def _chips(page) -> list[str]:
+    return [t.replace("✕", "").strip() for t in page.locator(".rp-chip").all_inner_texts()]
+
+
+def _send(page, text: str) -> list[str]:
+    before = ",".join(_card_ids(page))
+    n = page.locator("#rp-chat .message").count()
+    page.locator("#rp-msg textarea").fill(text)
+    page.locator("#rp-send").click()
+    page.wait_for_function("n => document.querySelectorAll('#rp-chat .message').length >= n + 2", arg=n)
+    page.wait_for_function("prev => { const ids = [...document.querySelectorAll('.rp-card-body')]"
+                           ".map(e => e.dataset.itemId); return ids.length > 0 && ids.join() !== prev; }", arg=before)
+    return _card_ids(page)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+def test_web_conversation_dislike_and_reload(web_server, browser, demo_catalog):
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert f"RecPilot on {web_server.url}/" in web_server.log.read_text()  # `recpilot serve` prints its URL
+    user = _user()
+    page, load_s = _open(browser, f"{web_server.url}/?user={user}", user)
+    print(f"\npage first load (to interactive): {load_s:.2f} s")
+
+    first = _send(page, "a fantasy novel from the 90s")
+    second = _send(page, "something funny")
+    assert len(first) == 5 and len(second) == 5 and not set(first) & set(second)
+    assert all(demo_catalog.has(i) for i in first + second)
+    assert page.locator(".rp-card .rp-title").first.inner_text() == demo_catalog.get(second[0]).title
+    page.screenshot(path=str(ARTIFACTS / "web-1-cards.png"), full_page=True)
+
+    gone = second[0]
+    label = f"not {demo_catalog.get(gone).title}"
+    assert label not in _chips(page)
+    page.locator(f"#dislike-{gone}").click()
+    page.wait_for_function("l => [...document.querySelectorAll('.rp-chip')].some(c => c.innerText.includes(l))",
+                           arg=label)
+    assert page.locator(f"#card-{gone}.rp-disliked").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "web-2-disliked.png"), full_page=True)
+    for text in ("show me more", "more fantasy"):
+        assert gone not in _send(page, text)
+
+    assert "session=" in page.url
+    sid = page.locator("#rp-session input, #rp-session textarea").input_value()
+    state = httpx.get(f"{web_server.url}/v1/sessions/{sid}", headers={"X-User-Id": user}).json()
+    assert [t["user"] for t in state["turns"]] == ["a fantasy novel from the 90s", "something funny",
+                                                   "show me more", "more fantasy"]
+
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function("() => document.querySelectorAll('#rp-chat .message').length >= 8")
+    page.wait_for_function("l => [...document.querySelectorAll('.rp-chip')].some(c => c.innerText.includes(l))",
+                           arg=label)
+    assert page.locator("#rp-session input, #rp-session textarea").input_value() == sid
+    assert "Welcome back" in page.locator("#rp-status").inner_text()
+    assert _card_ids(page) and gone not in _card_ids(page)
+    page.screenshot(path=str(ARTIFACTS / "web-3-reloaded.png"), full_page=True)
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+def test_web_chip_removal_and_new_session(web_server, browser):
+    user = _user()
+    page, _ = _open(browser, f"{web_server.url}/?user={user}", user)
+    cards = _send(page, "a horror novel from after 2000")
+    assert "genres is horror" in _chips(page)
+    page.locator(".rp-chip", has_text="genres is horror").click()
+    page.wait_for_function("() => ![...document.querySelectorAll('.rp-chip')].some(c => c.innerText.includes('horror'))")
+    page.wait_for_function("prev => { const ids = [...document.querySelectorAll('.rp-card-body')]"
+                           ".map(e => e.dataset.itemId); return ids.length > 0 && ids.join() !== prev; }",
+                           arg=",".join(cards))
+    sid = page.locator("#rp-session input, #rp-session textarea").input_value()
+    chips = httpx.get(f"{web_server.url}/v1/sessions/{sid}/state", headers={"X-User-Id": user}).json()["chips"]
+    assert "genres is horror" not in [c["label"] for c in chips] and chips
+    page.screenshot(path=str(ARTIFACTS / "web-4-chip-removed.png"), full_page=True)
+
+    page.locator("#rp-new").click()
+    page.wait_for_function("() => document.querySelectorAll('#rp-chat .message').length === 0")
+    assert page.locator("#rp-session input, #rp-session textarea").input_value() == ""
+    assert "session=" not in page.url
+    _send(page, "a thriller")
+    assert page.locator("#rp-session input, #rp-session textarea").input_value() not in ("", sid)
+    assert page.errors == []
+    page.close()

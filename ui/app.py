@@ -1,0 +1,85 @@
+"""The one server: HTTP API under ``/v1``, MCP at ``/mcp``, the chat page at ``/ui`` (``/`` redirects),
+``/healthz``, OpenAPI at ``/openapi.json`` and ``/docs``. All of it over one ``Service``."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from recpilot.agent.agent import RecPilot
+from recpilot.settings import Settings
+from recpilot.ui import __version__
+from recpilot.ui.api import install_error_handlers
+from recpilot.ui.models import Health
+from recpilot.ui.security import Guard, Tokens
+from recpilot.ui.service import Service
+
+DESCRIPTION = """A conversational recommender over a real catalog.
+
+**Identity.** Send `X-User-Id: NAME` (letters, digits, `. _ - @`); without it you are `default`.
+A session belongs to its user: another user gets 404. When the server has `RECPILOT_API_TOKEN`
+set, every `/v1` and `/mcp` request needs `Authorization: Bearer TOKEN`; with per-user tokens
+(`alice:TOKEN1,bob:TOKEN2`) the token names the user and a different `X-User-Id` is refused (403).
+
+**Limits.** Request bodies over the configured size get 413; a message longer than the
+utterance limit gets 422. Turns on one session run one at a time.
+"""
+
+
+def build_app(settings: Settings, agent: RecPilot | None = None, *, web: bool = True, mcp: bool = True,
+              host: str | None = None) -> FastAPI:
+    """The ASGI app. ``host`` is where it will listen (it scopes MCP's DNS-rebinding protection)."""
+    agent = agent or RecPilot.from_settings(settings)
+    service = Service(agent)
+    tokens = Tokens.from_settings(settings)
+    mcp_server = None
+    if mcp:
+        from recpilot.ui.mcp_server import build_mcp
+
+        mcp_server = build_mcp(service)
+        mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
+                                                 json_response=True, host=host or settings.server.host)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with AsyncExitStack() as stack:
+            if mcp_server is not None:
+                await stack.enter_async_context(mcp_server.session_manager.run())
+            yield
+
+    app = FastAPI(title="RecPilot", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.service = service
+    install_error_handlers(app)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        return Health(catalog=agent.catalog.name, items=len(agent.catalog), llm_backend=settings.llm.backend,
+                      version=__version__)
+
+    from recpilot.ui import routes_items, routes_openai, routes_sessions
+
+    for module in (routes_sessions, routes_items, routes_openai):
+        app.include_router(module.router)
+    if mcp_server is not None:
+        app.router.routes.extend(mcp_app.routes)  # POST/GET/DELETE /mcp
+    app.add_middleware(Guard, tokens=tokens, max_body=settings.server.max_body_bytes)
+
+    if web:
+        import gradio as gr
+
+        from recpilot.ui.web import build_web
+        from recpilot.ui.web_style import CSS
+
+        @app.get("/", include_in_schema=False)
+        def root(request: Request) -> RedirectResponse:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/ui/{query}")
+
+        blocks = build_web(service, login_required=tokens.required)
+        gr.mount_gradio_app(app, blocks, path="/ui", footer_links=[], show_error=False, css=CSS,
+                            theme=gr.themes.Soft(primary_hue="indigo", secondary_hue="sky"),
+                            auth=tokens.login if tokens.required else None,
+                            auth_message="Sign in with your name and the API token." if tokens.required else None)
+    return app

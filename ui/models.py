@@ -1,0 +1,115 @@
+"""Pydantic models at the interface boundary: HTTP request/response bodies and the arguments of
+the conversation tools that MCP and LangChain expose next to the catalog tools."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from recpilot.memory.sessions import SessionSummary
+from recpilot.preferences import Constraint, PreferenceState
+
+USER_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+
+
+class Problem(BaseModel):
+    """Every error response: one sentence saying what is wrong."""
+
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    catalog: str
+    items: int
+    llm_backend: str
+    version: str
+
+
+class SessionCreate(BaseModel):
+    model_config = {"extra": "forbid"}
+    user_id: str | None = Field(None, min_length=1, max_length=200, pattern=USER_PATTERN,
+                                description="optional; must match the caller's identity (X-User-Id or token)")
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    user_id: str
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionSummary]
+
+
+class Chip(BaseModel):
+    """One removable entry of the preference state, as the web page shows it."""
+
+    key: str
+    kind: str
+    label: str
+
+
+class StateView(BaseModel):
+    session_id: str
+    state: PreferenceState
+    chips: list[Chip]
+
+
+class TurnView(BaseModel):
+    user: str
+    reply: str
+    items: list[str]
+    question: str | None = None
+
+
+class SessionView(BaseModel):
+    id: str
+    user_id: str
+    catalog: str
+    created: float
+    updated: float
+    state: PreferenceState
+    chips: list[Chip]
+    turns: list[TurnView]
+
+
+class MessageIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    text: str = Field(min_length=1, description="what the user says (longer than the server's limit: 422)")
+    k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
+
+
+class StatePatch(BaseModel):
+    model_config = {"extra": "forbid"}
+    remove: list[str] = Field(default_factory=list, max_length=100, description="chip keys to remove")
+    add: list[Constraint] = Field(default_factory=list, max_length=50, description="hard constraints to add")
+
+
+class FeedbackIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    item_id: str = Field(min_length=1, max_length=200)
+    kind: Literal["like", "dislike", "more_like_this", "accept"]
+
+
+# --- conversation tools (MCP, LangChain) ----------------------------------------------------------
+class RecommendArgs(BaseModel):
+    model_config = {"extra": "forbid"}
+    message: str = Field(min_length=1, max_length=20000, description="what the user says, in their words")
+    user_id: str = Field("default", min_length=1, max_length=200, pattern=USER_PATTERN,
+                         description="who is talking; long-term memory is per user")
+    session_id: str | None = Field(None, max_length=100,
+                                   description="continue this session; omit to start a new one")
+    k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
+
+
+class SessionArgs(BaseModel):
+    model_config = {"extra": "forbid"}
+    session_id: str = Field(min_length=1, max_length=100)
+    user_id: str = Field("default", min_length=1, max_length=200, pattern=USER_PATTERN)
+
+
+class UpdatePreferencesArgs(SessionArgs):
+    remove: list[str] = Field(default_factory=list, max_length=100,
+                              description="keys of constraints/preferences to drop (see get_preferences chips)")
+    add: list[Constraint] = Field(default_factory=list, max_length=50, description="hard constraints to add")

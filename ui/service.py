@@ -1,0 +1,135 @@
+"""The one facade every interface (web page, HTTP API, MCP, LangChain) calls.
+
+It adds what a multi-user server needs around the agent core and nothing else: a lock per
+session so that two turns (or a turn and a feedback click) on one session never interleave,
+the utterance length limit, ownership checks, and one-shot tool calls outside a turn. The
+turn itself, state edits and feedback are the core's (``RecPilot``); nothing is re-implemented.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from recpilot.agent.agent import RecPilot
+from recpilot.agent.steps import ReplyStep, Step, TurnResult
+from recpilot.errors import InvalidUtterance
+from recpilot.memory.sessions import Session, SessionSummary
+from recpilot.preferences import Constraint, PreferenceState
+from recpilot.tools import TOOLS
+from recpilot.tools.context import ToolContext
+from recpilot.ui.models import Chip, StateView
+
+FEEDBACK_KINDS = ("like", "dislike", "more_like_this", "accept")
+
+
+class _Lock:
+    """A lock that can be weakly referenced, so idle sessions' locks are freed."""
+
+    __slots__ = ("lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+class SessionLocks:
+    """One lock per session id; a turn holds it from parse to save."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: weakref.WeakValueDictionary[str, _Lock] = weakref.WeakValueDictionary()
+
+    @contextmanager
+    def hold(self, session_id: str) -> Iterator[None]:
+        with self._guard:
+            entry = self._locks.get(session_id)
+            if entry is None:
+                entry = self._locks[session_id] = _Lock()
+        with entry.lock:
+            yield
+
+
+class Service:
+    def __init__(self, agent: RecPilot):
+        self.agent = agent
+        self.settings = agent.settings
+        self.locks = SessionLocks()
+
+    # --- sessions ---------------------------------------------------------------------------
+    def create_session(self, user_id: str) -> Session:
+        return self.agent.store.create(user_id, self.agent.catalog.name)
+
+    def list_sessions(self, user_id: str, limit: int = 100) -> list[SessionSummary]:
+        return self.agent.store.list(user_id, limit)
+
+    def session(self, session_id: str, user_id: str) -> Session:
+        """Raises ``SessionNotFound`` for an unknown id and for another user's session alike."""
+        return self.agent.session(session_id, user_id)
+
+    # --- turns --------------------------------------------------------------------------------
+    def check_utterance(self, text: str) -> None:
+        limit = self.settings.max_utterance_chars
+        if len(text) > limit:
+            raise InvalidUtterance(f"the message is {len(text)} characters long; the limit is {limit}")
+
+    def turn(self, session_id: str, user_id: str, text: str, k: int | None = None) -> Iterator[Step]:
+        """The core's turn loop on an existing session of ``user_id``, one turn per session at a time."""
+        self.check_utterance(text)
+        self.session(session_id, user_id)  # 404 before waiting for the lock
+        with self.locks.hold(session_id):
+            yield from self.agent.turn(text, session_id, user_id, k)
+
+    def ask(self, session_id: str, user_id: str, text: str, k: int | None = None) -> TurnResult:
+        result = None
+        for step in self.turn(session_id, user_id, text, k):
+            if isinstance(step, ReplyStep):
+                result = step.result
+        if result is None:  # the core's loop always ends with a reply
+            raise RuntimeError("the turn ended without a reply")
+        return result
+
+    def recommend(self, user_id: str, text: str, session_id: str | None = None, k: int | None = None) -> TurnResult:
+        """One turn, starting a new session when none is given (MCP, LangChain)."""
+        if not session_id:
+            self.check_utterance(text)
+            session_id = self.create_session(user_id).id
+        return self.ask(session_id, user_id, text, k)
+
+    # --- state and feedback -----------------------------------------------------------------
+    def state(self, session_id: str, user_id: str) -> StateView:
+        return state_view(session_id, self.session(session_id, user_id).state)
+
+    def edit_state(self, session_id: str, user_id: str, remove: list[str] = (),
+                   add: list[Constraint] = ()) -> StateView:
+        self.session(session_id, user_id)
+        with self.locks.hold(session_id):
+            state = self.agent.edit_state(session_id, user_id, remove=list(remove), add=list(add))
+        return state_view(session_id, state)
+
+    def feedback(self, session_id: str, user_id: str, item_id: str, kind: str) -> StateView:
+        self.agent.catalog.get(item_id)  # UnknownItem before anything changes
+        self.session(session_id, user_id)
+        with self.locks.hold(session_id):
+            state = self.agent.feedback(session_id, item_id, kind, user_id)
+        return state_view(session_id, state)
+
+    # --- catalog tools outside a turn ---------------------------------------------------------
+    def run_tool(self, name: str, args, user_id: str | None = None):
+        """One catalog tool call on a fresh candidate set (search, filter, similar, details).
+
+        Outside a turn there is no candidate set yet, so ``filter_items`` over "candidates"
+        filters the whole catalog, most popular first.
+        """
+        catalog = self.agent.catalog
+        ctx = ToolContext(catalog=catalog, user_id=user_id, memory=self.agent.memory, scorer=self.agent.scorer)
+        if name == "filter_items":
+            ctx.bus.replace(np.argsort(-catalog.popularity, kind="stable"), "whole catalog")
+        return TOOLS[name](ctx, args)
+
+
+def state_view(session_id: str, state: PreferenceState) -> StateView:
+    return StateView(session_id=session_id, state=state, chips=[Chip(**c) for c in state.chips()])

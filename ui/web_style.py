@@ -1,0 +1,57 @@
+"""The page's look (CSS) and the script that keeps the session in the page URL."""
+
+CSS = """
+.gradio-container { max-width: 1240px !important; margin: 0 auto !important; }
+.rp-header { display: flex; align-items: baseline; gap: 14px; padding: 6px 2px 2px; }
+.rp-logo { font-size: 1.6rem; font-weight: 800; letter-spacing: -0.02em;
+  background: linear-gradient(90deg, #4f46e5, #0ea5e9); -webkit-background-clip: text; background-clip: text;
+  color: transparent; }
+.rp-sub { color: var(--body-text-color-subdued); font-size: 0.92rem; }
+.rp-section { font-weight: 700; font-size: 0.95rem; margin: 6px 0 0; color: var(--body-text-color); }
+.rp-hint { color: var(--body-text-color-subdued); font-size: 0.8rem; margin-top: 2px; }
+.rp-empty { color: var(--body-text-color-subdued); font-size: 0.88rem; padding: 10px 12px;
+  border: 1px dashed var(--border-color-primary); border-radius: 10px; }
+#rp-status { min-height: 1.6em; color: var(--body-text-color-subdued); font-size: 0.88rem; }
+#rp-status p { margin: 0; }
+.rp-spin { display: inline-block; width: 0.85em; height: 0.85em; border: 2px solid #c7d2fe;
+  border-top-color: #4f46e5; border-radius: 50%; animation: rp-spin .8s linear infinite; vertical-align: -1px; }
+@keyframes rp-spin { to { transform: rotate(360deg); } }
+#rp-cards { gap: 10px; flex-wrap: wrap; }
+.rp-card { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 10px 10px 8px !important;
+  background: var(--background-fill-primary); box-shadow: 0 1px 3px rgba(15, 23, 42, .06);
+  gap: 6px !important; flex: 1 1 200px !important; justify-content: space-between; }
+.rp-card.rp-disliked { opacity: .5; filter: grayscale(.8); }
+.rp-card.rp-liked { border-color: #22c55e; box-shadow: 0 0 0 1px #22c55e33; }
+.rp-card-body { display: flex; flex-direction: column; gap: 4px; }
+.rp-title { font-weight: 700; font-size: 0.95rem; line-height: 1.25; }
+.rp-attrs { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.rp-tags { display: flex; flex-wrap: wrap; gap: 4px; }
+.rp-tag { font-size: 0.72rem; padding: 1px 7px; border-radius: 999px; background: #eef2ff; color: #3730a3; }
+.rp-reason { font-size: 0.82rem; font-style: italic; color: var(--body-text-color); }
+.rp-badge { align-self: flex-start; font-size: 0.72rem; padding: 1px 8px; border-radius: 999px; }
+.rp-badge-liked { background: #dcfce7; color: #166534; }
+.rp-badge-disliked { background: #fee2e2; color: #991b1b; }
+.rp-actions { gap: 4px !important; flex-wrap: wrap; }
+.rp-actions button { font-size: 0.75rem !important; padding: 2px 8px !important; min-width: 0 !important;
+  white-space: nowrap; flex: 1 1 auto !important; width: auto !important; }
+.rp-actions button.rp-dislike:hover { background: #fee2e2 !important; }
+.rp-actions button.rp-like:hover { background: #dcfce7 !important; }
+#rp-chips { gap: 6px; flex-wrap: wrap; }
+.rp-chip { border-radius: 999px !important; font-size: 0.8rem !important; padding: 3px 10px !important;
+  flex: 0 0 auto !important; width: auto !important; }
+.rp-chip-constraint { background: #e0e7ff !important; color: #3730a3 !important; }
+.rp-chip-like, .rp-chip-liked_item, .rp-chip-anchor { background: #dcfce7 !important; color: #166534 !important; }
+.rp-chip-dislike, .rp-chip-rejected_item { background: #fee2e2 !important; color: #991b1b !important; }
+.rp-chip-keyword { background: #f1f5f9 !important; color: #334155 !important; }
+"""
+
+#: after each change of session or user: ``?session=ID&user=NAME`` in the address bar
+SYNC_URL_JS = """
+(sid, user) => {
+  const url = new URL(window.location.href);
+  if (sid) { url.searchParams.set('session', sid); } else { url.searchParams.delete('session'); }
+  if (user) { url.searchParams.set('user', user); }
+  window.history.replaceState(null, '', url);
+  return [];
+}
+"""
