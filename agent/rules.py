@@ -3,6 +3,10 @@
 Grounds titles, categorical values, people, numbers and ranges against the catalog's own
 vocabularies, reads negation/retraction/reference phrases around them, and leaves the
 unexplained words (``residual``) for the LLM layer.
+
+How a cue word reaches a value: an utterance is split into clauses (",", "but", ...), and a
+value takes its polarity from the cue phrase nearest to it in its clause ("nothing by
+Tolkien", "not a fan of horror"), or from a cue right after it ("horror is fine").
 """
 
 from __future__ import annotations
@@ -12,49 +16,139 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recpilot.agent.vocabulary import STOPWORDS, Match, Vocabulary, tokenize
+from recpilot.agent.vocabulary import (
+    ITEM_NOUNS,
+    STOPWORDS,
+    Match,
+    Vocabulary,
+    capitalized,
+    tokenize,
+)
 from recpilot.preferences import Constraint, ItemRef, Preference, PreferenceState, StateUpdate
 
-CLAUSE_BREAKS = {",", ";", ".", "!", "?", "but", "though", "however", "although", "yet"}
-# Order matters: soft phrases are checked before the hard ones they contain ("not a fan").
-SOFT_NEG = ("don't like", "dont like", "do not like", "didn't like", "did not like", "dislike", "not a fan",
-            "not into", "not really into", "not big on", "less", "not too", "not so", "not very", "too much")
-HARD_NEG = ("no more", "no", "not", "nothing", "without", "avoid", "except", "exclude", "excluding", "none",
-            "never", "hate", "hated", "don't want", "dont want", "do not want", "anything but", "other than",
-            "skip", "tired of", "sick of", "instead of", "rather than", "no longer", "stop", "aren't", "isn't")
-RETRACT = ("is fine", "are fine", "is ok", "are ok", "is okay", "are okay", "fine after all", "don't mind",
-           "dont mind", "do not mind", "never mind", "nevermind", "forget about", "remove", "drop", "allow",
-           "ok with", "okay with", "fine with", "is alright", "are alright", "actually i like", "changed my mind",
-           "is allowed", "are allowed", "any year", "whatever")
-SOFT_POS = ("i like", "i love", "i enjoy", "i really like", "i really love", "fan of", "i'm into", "im into",
-            "really into", "i adore", "loved", "enjoyed", "liked", "love", "enjoy", "more")
-TITLE_TRIGGERS = ("similar to", "more like", "like", "loved", "enjoyed", "liked", "love", "read", "about",
-                  "hated", "as good as", "in the vein of", "reminds me of", "not")
+CLAUSE_BREAKS = {",", ";", ".", "!", "?", ":", "but", "though", "however", "although", "yet", "whereas"}
+
+
+def _cues(label: str, *phrases: str) -> list[tuple[tuple[str, ...], str]]:
+    return [(tuple(p.split()), label) for p in phrases]
+
+
+RETRACT_BEFORE = ("don't mind", "dont mind", "do not mind", "never mind", "nevermind", "forget about", "forget",
+                  "remove", "drop", "allow", "ok with", "okay with", "fine with", "alright with", "actually i like",
+                  "changed my mind about", "don't care about", "dont care about", "do not care about", "whatever")
+RETRACT_AFTER = ("is fine", "are fine", "is ok", "are ok", "is okay", "are okay", "is alright", "are alright",
+                 "after all", "is allowed", "are allowed", "doesn't matter", "does not matter", "don't matter",
+                 "dont matter", "is welcome", "are welcome", "would be fine", "works too", "is fine too",
+                 "are fine too", "is ok too", "is good too", "can stay")
+SOFT_NEG = ("don't like", "dont like", "do not like", "didn't like", "didnt like", "did not like", "don't really like",
+            "dont really like", "don't love", "dislike", "not a fan of", "not a big fan of", "not really a fan of",
+            "not into", "not really into", "not big on", "less", "fewer", "not too", "not so", "not very", "too much",
+            "not much", "not crazy about", "not keen on", "rather not", "prefer not", "not for me", "isn't for me")
+HARD_NEG = ("no more", "no", "not", "nothing", "without", "avoid", "except", "exclude", "excluding", "none", "never",
+            "hate", "hated", "can't stand", "cant stand", "cannot stand", "detest", "don't want", "dont want",
+            "do not want", "anything but", "other than", "skip", "tired of", "sick of", "instead of", "rather than",
+            "no longer", "stop", "aren't", "isn't", "neither", "nor", "nothing like", "not like", "none of",
+            "anything except", "no more of", "minus", "but")
+SOFT_POS = ("i like", "i love", "i enjoy", "i really like", "i really love", "fan of", "big fan of", "i'm into",
+            "im into", "into", "really into", "i adore", "loved", "enjoyed", "liked", "love", "enjoy", "more",
+            "like", "something like", "prefer", "i prefer", "preferably", "ideally", "especially", "a lot of")
+REQUEST = ("i'd like", "id like", "would like", "i would love", "i'd love", "i want", "looking for", "give me",
+           "show me", "in the mood for", "i need", "feel like", "how about", "what about")
+POLARITY_CUES = (_cues("retract", *RETRACT_BEFORE) + _cues("soft_neg", *SOFT_NEG) + _cues("hard_neg", *HARD_NEG)
+                 + _cues("soft_pos", *SOFT_POS) + _cues("request", *REQUEST))
+POSTFIX_CUES = _cues("retract", *RETRACT_AFTER) + _cues("soft_neg", "not for me", "isn't for me", "is not for me")
+
+ITEM_CUES = (
+    _cues("seen", "already read", "have read", "i've read", "ive read", "i have read", "i read", "already seen",
+          "have seen", "i've seen", "ive seen", "seen", "already have", "already own", "i own", "finished",
+          "already finished", "already watched", "watched")
+    + _cues("liked", "loved", "liked", "enjoyed", "love", "adore", "adored", "favorite", "favourite", "i like",
+            "really liked", "really enjoyed", "fan of", "big fan of")
+    + _cues("more_like", "more like", "more of", "another like", "others like", "more similar to", "more books like",
+            "more stuff like", "something else like", "again like")
+    + _cues("anchor", "like", "similar to", "in the vein of", "reminds me of", "as good as", "along the lines of",
+            "same vibe as", "compared to", "something like")
+    + _cues("rejected", *SOFT_NEG, *HARD_NEG, "disliked", "didn't enjoy", "couldn't finish", "boring")
+)
+TITLE_TRIGGERS = tuple(tuple(p.split()) for p in (
+    "like", "similar to", "more like", "more of", "loved", "liked", "enjoyed", "love", "adore", "adored", "read",
+    "about", "who wrote", "hated", "as good as", "in the vein of", "reminds me of", "not", "than", "seen",
+    "finished", "other than", "except", "fan of", "favorite", "favourite", "dislike", "disliked", "didn't like",
+    "don't like", "dont like", "take", "go with", "along the lines of", "same vibe as", "compared to", "author of",
+    "writer of", "director of", "creator of"))
+PAST_TRIGGERS = frozenset("loved liked enjoyed hated disliked read finished seen adored".split())
+ITEM_AFTER = (_cues("seen", "already read", "read it already", "have read it", "i've read it", "read that already",
+                    "already seen", "seen it", "i've read that", "read it", "have it already", "already")
+              + _cues("liked", "sounds good", "sounds interesting", "sounds nice", "sounds fun", "looks good",
+                      "looks interesting", "looks nice", "was great", "was amazing", "is great")
+              + _cues("rejected", "was boring", "is boring", "not for me", "isn't for me", "sounds boring"))
+
+# Every word of a cue phrase is grammar, not a descriptor for retrieval.
+CUE_WORDS = frozenset(
+    w for table in (POLARITY_CUES, POSTFIX_CUES, ITEM_CUES, ITEM_AFTER) for phrase, _ in table for w in phrase
+) - {"boring"}
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-            "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+            "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+            "ninth": 9, "9th": 9, "tenth": 10, "10th": 10}
+REF_NOUNS = ITEM_NOUNS | {"one", "item", "option", "pick", "suggestion", "recommendation", "choice", "entry"}
+REF_FOLLOW = REF_NOUNS | set(CLAUSE_BREAKS) | {"and", "or", "sounds", "is", "was", "looks", "please", "then", "too",
+                                              "instead", "seems", "about", "on", "again"}
 DECADE_WORDS = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7,
                 "eighties": 8, "nineties": 9}
+PARTS = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}
 COMPARATORS = {
-    "at least": "gte", "minimum": "gte", "min": "gte", "above": "gt", "over": "gt", "more than": "gt",
-    "greater than": "gt", "higher than": "gt", "better than": "gt", "or more": "gte", "or higher": "gte",
-    "or better": "gte", "plus": "gte", "+": "gte",
-    "under": "lt", "below": "lt", "less than": "lt", "lower than": "lt", "fewer than": "lt", "cheaper than": "lt",
-    "shorter than": "lt", "at most": "lte", "maximum": "lte", "max": "lte", "no more than": "lte",
-    "or less": "lte", "or fewer": "lte", "up to": "lte",
+    "at least": "gte", "minimum": "gte", "min": "gte", "minimum of": "gte", "above": "gt", "over": "gt",
+    "more than": "gt", "greater than": "gt", "higher than": "gt", "better than": "gt", "no less than": "gte",
+    "no fewer than": "gte", "under": "lt", "below": "lt", "less than": "lt", "lower than": "lt", "fewer than": "lt",
+    "cheaper than": "lt", "shorter than": "lt", "at most": "lte", "maximum": "lte", "max": "lte",
+    "no more than": "lte", "up to": "lte", "not more than": "lte", "not over": "lte",
 }
-RE_RESET = re.compile(r"\b(start over|reset|new search|forget (everything|all (of )?that)|from scratch|clear (it|all|everything))\b")
-RE_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|how are you|thanks|thank you|cheers|ok|okay|bye|goodbye)\b")
+POST_COMPARATORS = {"+": "gte", "or more": "gte", "or higher": "gte", "or better": "gte", "or above": "gte",
+                    "and up": "gte", "and above": "gte", "and over": "gte", "plus": "gte", "or less": "lte",
+                    "or fewer": "lte", "or lower": "lte", "or below": "lte", "and under": "lte", "and below": "lte"}
+NUM = r"(?:(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?: ?(?:k|m|thousand|million))?|(?:a|one) (?:thousand|million))"
+_PRE = "|".join(sorted((re.escape(c) for c in COMPARATORS), key=len, reverse=True))
+_POST = "|".join(sorted((re.escape(c) for c in POST_COMPARATORS), key=len, reverse=True))
+RE_COMPARISON = re.compile(rf"\b(?P<c1>{_PRE}) \$? ?(?P<n1>{NUM})(?: (?P<p1>\+))?(?![\w.])"
+                           rf"|(?<![\w.])(?P<n2>{NUM})(?: (?P<u2>[a-z]+))? ?(?P<c2>{_POST})(?!\w)")
+# Words that may sit between a negation and a number expression it negates ("nothing from the 90s").
+NUMBER_GLUE = ITEM_NOUNS | {"from", "the", "in", "of", "published", "released", "written", "made", "anything",
+                            "something", "stuff", "ones", "any", "that", "are", "is", "was", "were", "set", "with",
+                            "a", "an", "rated", "rating", "out"}
+FIELD_LIMIT_WORDS = {"limit", "limits", "restriction", "restrictions", "constraint", "constraints", "filter",
+                     "filters", "requirement", "requirements", "preference", "preferences", "range"}
+ROLE_WORDS = ("author", "authors", "writer", "writers", "director", "directors", "artist", "artists", "creator",
+              "creators")
+MODIFIER_WORDS = frozenset("short shorter long longer quick quicker newer older recent modern popular".split())
+
+RE_RESET = re.compile(r"\b(start over|start again|begin again|reset|new search|forget (everything|all (of )?that)"
+                      r"|from scratch|clear (it|all|everything)|let'?s start fresh)\b")
+RE_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)( (all|any|the|your|my|these|those|of))*"
+    r"( (previous|prior|above|earlier|preceding|system|original|old|initial))* "
+    r"(instructions?|prompts?|rules|directions|guidelines|messages|context|programming)\b"
+    r"|\bsystem prompt\b|\byou are now\b|\bact as (an? |the )?\w+|\bpretend (to be|you are|you're)\b"
+    r"|\bdeveloper mode\b|\bjailbreak\w*\b|\bnew instructions\b|\breveal (your|the) (prompt|instructions)\b"
+    r"|\bdo anything now\b")
+RE_SMALLTALK = re.compile(
+    r"^(hi|hello|hey|yo|good (morning|afternoon|evening)|how are you|thanks|thank you|thx|cheers|ok|okay|bye"
+    r"|goodbye|yes|yeah|yep|no|nope|nah|sure|cool|great|nice|perfect|awesome|help|what can you do"
+    r"|who are you)\b|\b(thanks|thank you|cheers|bye|goodbye)\b")
+SMALLTALK_WORDS = frozenset("hi hello hey yo thanks thank thx cheers bye goodbye yes yeah yep nope nah sure cool "
+                            "great nice perfect awesome help morning afternoon evening".split())
 RE_ACCEPT = re.compile(
-    r"\b(i'?ll take|i will take|i'?ll go with|i will go with|sounds (great|perfect|good|interesting)|that'?s (it|perfect|the one|great)"
-    r"|perfect|exactly what i|i'?ll (read|watch|try|buy|get)|going with|i choose|i pick|i want that one)\b")
+    r"\b(i'?ll take|i will take|i'?ll go with|i will go with|let'?s go with|i'?ll (read|watch|try|buy|get|pick)"
+    r"|i will (read|watch|try|buy|get)|going with|i choose|i pick|i want (that|this) one|that'?s the one"
+    r"|that'?s perfect|sounds (great|perfect)|sold|give me (that|this) one)\b")
 RE_ASK = re.compile(
-    r"\b(who (wrote|directed|made|is the author|is it by)|tell me (more )?about|what'?s (it|that|#?\d+|the \w+ one) about"
-    r"|what is (it|that|#?\d+|the \w+ one) about|when was|what year|how (long|many pages|old)|is (it|that|that one) (any )?good"
-    r"|more (info|information|details) (on|about)|details (of|on|about)|how is (it|#?\d+) rated|rating of)\b")
+    r"\b(who (wrote|directed|made|is the author|is it by)|tell me (more )?about|what'?s (it|that|#?\d+|the \w+ one)"
+    r" about|what is (it|that|#?\d+|the \w+ one) about|when was|what year|how (long|many pages|old) is"
+    r"|any good|worth (reading|it|watching|the read)|more (info|information|details) (on|about)"
+    r"|details (of|on|about)|how is (it|#?\d+|the \w+ one) rated|what'?s the rating|what genre is"
+    r"|what kind of \w+ is)\b")
 RE_OOD = re.compile(
-    r"\b(weather|stock price|flight|hotel|recipe|translate|write (me )?(a |some )?code|python|javascript|math problem"
-    r"|capital of|president of|news today|football score|bitcoin|ignore (all |your |the )?(previous |prior )?instructions"
-    r"|system prompt)\b")
+    r"\b(weather|stock price|flights?|hotels?|recipes?|translate|write (me )?(a |some )?(code|program|essay)"
+    r"|math problem|capital of|president of|news today|football scores?|bitcoin|what time is it)\b")
 
 
 @dataclass
@@ -69,13 +163,47 @@ class RuleParse:
     update: StateUpdate
     residual: list[str]
     structured: int  # how many slots were grounded
+    injection: bool = False  # the message tried to instruct the assistant
 
     @property
     def needs_llm(self) -> bool:
-        """The LLM is asked only when free words are left that no rule explained."""
-        if self.update.intent in ("reset", "chitchat", "accept", "ask_item", "out_of_domain"):
+        """The LLM is asked only when free words are left that no rule explained (and never to
+        read a message that tries to instruct it)."""
+        if self.injection or self.update.intent in ("reset", "chitchat", "accept", "ask_item", "out_of_domain"):
             return False
         return bool(self.residual) and (self.structured == 0 or len(self.residual) >= 3)
+
+
+@dataclass
+class _Turn:
+    """One utterance being parsed: its tokens and what has been read so far."""
+
+    text: str
+    tokens: list[str]
+    caps: list[bool]
+    ctx: ParseContext
+    up: StateUpdate = field(default_factory=StateUpdate)
+    structured: int = 0
+    fuzzy_budget: int = 3  # fuzzy title look-ups per message (each scans every title)
+
+    def __post_init__(self) -> None:
+        self.joined = " ".join(self.tokens)
+        self.taken = np.zeros(len(self.tokens), dtype=bool)
+        self.clause = _clauses(self.tokens)
+        self.spans = _char_to_token(self.tokens)
+
+    def span(self, m: re.Match, group: int | str = 0) -> tuple[int, int]:
+        return self.spans[m.start(group)], self.spans[max(m.end(group) - 1, m.start(group))] + 1
+
+    def free(self, m: re.Match) -> bool:
+        a, b = self.span(m)
+        return not self.taken[a:b].any()
+
+    def take(self, m: re.Match, keep_refs: bool = False) -> None:
+        a, b = self.span(m)
+        for i in range(a, b):
+            if not (keep_refs and _ref_word(self.tokens[i])):
+                self.taken[i] = True
 
 
 class RuleParser:
@@ -84,203 +212,302 @@ class RuleParser:
         self.catalog = vocab.catalog
         schema = self.catalog.schema
         self.field_words = _numeric_field_words(schema)
+        self.retractable = dict(self.field_words)
+        for name in schema.categorical:
+            for word in {name.lower(), name.lower().rstrip("s")}:
+                self.retractable.setdefault(word, name)
+        if schema.people:
+            for word in ROLE_WORDS:
+                self.retractable.setdefault(word, schema.people[0])
         self.rating_scale = 5.0
         if schema.rating:
             top = np.nanmax(self.catalog.numeric[schema.rating]) if len(self.catalog) else 5.0
             self.rating_scale = 5.0 if top <= 5 else (10.0 if top <= 10 else float(top))
         self.max_year = None
-        if schema.year and len(self.catalog):
+        if schema.year and len(self.catalog) and np.isfinite(self.catalog.numeric[schema.year]).any():
             self.max_year = int(np.nanmax(self.catalog.numeric[schema.year]))
+        self.not_values = CUE_WORDS | MODIFIER_WORDS | _FILLER
+        # fields holding whole numbers (years, counts): "after 2010" means 2011 on, "under 5" 4 at most
+        self.whole_fields = set()
+        for name in schema.numeric:
+            values = self.catalog.numeric[name]
+            values = values[np.isfinite(values)]
+            if values.size and np.all(values == np.round(values)):
+                self.whole_fields.add(name)
 
     def parse(self, text: str, ctx: ParseContext) -> RuleParse:
-        tokens = tokenize(text)
-        joined = " ".join(tokens)
-        up = StateUpdate()
-        taken = np.zeros(len(tokens), dtype=bool)
-        clause = _clauses(tokens)
-        structured = 0
-
-        if RE_RESET.search(joined):
+        t = _Turn(text, tokenize(text), capitalized(text), ctx)
+        up = t.up
+        injection = self._injection(t)
+        if not injection and RE_RESET.search(t.joined):
             up.reset, up.intent = True, "reset"
             up.notes.append("reset: preferences cleared")
             return RuleParse(up, [], 1)
-        ask = bool(RE_ASK.search(joined))
-        accept = bool(RE_ACCEPT.search(joined)) and not ask
+        asks = list(RE_ASK.finditer(t.joined))
+        accepts = [] if asks or injection else list(RE_ACCEPT.finditer(t.joined))
+        for m in asks + accepts:
+            t.take(m, keep_refs=True)
+        ask, accept = (asks or [None])[0], (accepts or [None])[-1]
 
-        # 1. references to shown items: "#2", "the second one", "that one"
-        for start, end, ref_id in self._references(tokens, ctx):
-            taken[start:end] = True
-            structured += 1
-            ref = self._ref(ref_id)
-            if ref is None:
-                up.notes.append(f"ignored a reference to an item that is not shown ({ref_id})")
-                continue
-            self._item_action(ref, tokens, clause, start, up, ask=ask, accept=accept, default="anchor")
-
-        # 2. titles: quoted, after a trigger word, then exact multi-word spans anywhere
-        for m in self._titles(text, tokens, taken):
-            structured += 1
-            ref = ItemRef(id=m.value, title=m.label)
-            self._item_action(ref, tokens, clause, m.start, up, ask=ask, accept=accept, default="anchor")
-
-        # 3. numbers and ranges
-        structured += self._numbers(tokens, joined, taken, up, ctx)
-
-        # 4. people, then categorical values
-        people = self.vocab.find_people(tokens, taken)
-        for m in people + self.vocab.find_values(tokens, taken):
-            taken[m.start : m.end] = True
-            structured += 1
-            self._value_action(m, tokens, clause, up)
-
-        # 5. relative modifiers and sort orders
-        structured += self._modifiers(tokens, joined, taken, up, ctx)
-
-        # 6. what is left: free descriptors
-        residual = [
-            t for i, t in enumerate(tokens)
-            if not taken[i] and t.isalpha() and len(t) > 2 and t not in STOPWORDS and t not in _FILLER
-        ]
-        neg_words = []
-        for i, t in enumerate(tokens):
-            if taken[i] or t not in residual:
-                continue
-            polarity = _polarity(tokens, clause, i)
-            if polarity in ("hard_neg", "soft_neg"):
-                neg_words.append(t)
-        keywords = [w for w in residual if w not in neg_words]
-        if neg_words:
-            up.dislikes += [Preference(field=None, value=w, weight=-1.0, source=text[:80]) for w in neg_words]
-        if keywords:
-            up.keywords.append(" ".join(dict.fromkeys(keywords)))
-
-        up.intent = self._intent(joined, up, ask, accept, structured, residual, ctx)
-        if up.intent in ("chitchat", "out_of_domain"):
+        refs = self._references(t) + self._titles(t)   # 1-2. shown items and titles
+        self._decide_items(t, refs, ask, accept)
+        self._same_people(t, refs)
+        self._numbers(t)                                # 3. numbers and ranges
+        self._relative(t)                               # 4. "newer", "more popular"
+        self._values(t)                                 # 5. people, then categorical values
+        self._less(t)                                   # 6. "less dark"
+        self._field_retractions(t)                      # 7. "any year is fine"
+        _merge_bounds(up)
+        keywords = self._residual(t)                    # 8. what is left: free descriptors
+        if injection:
+            _defuse(up)
+        up.intent = self._intent(t, keywords, injection)
+        if up.intent in ("chitchat", "out_of_domain", "accept", "ask_item"):
             up.keywords = []
-        return RuleParse(up, keywords, structured)
+        return RuleParse(up, keywords, t.structured, injection)
 
-    # --- pieces ---------------------------------------------------------------------------
-    def _intent(self, joined, up, ask, accept, structured, residual, ctx) -> str:
-        if ask and up.asked_item:
+    # --- intent ---------------------------------------------------------------------------
+    def _intent(self, t: _Turn, keywords: list[str], injection: bool) -> str:
+        up, ctx = t.up, t.ctx
+        if up.asked_item:
             return "ask_item"
-        if accept and up.accepted_item:
+        if up.accepted_item:
             return "accept"
-        if RE_OOD.search(joined) and structured == 0:
-            return "out_of_domain"
-        if structured == 0 and (RE_GREETING.search(joined) and len(residual) <= 2 or not joined.strip()):
-            return "chitchat"
-        if up.rejected_items and not (up.add_constraints or up.likes or up.anchors or up.keywords):
+        if t.structured == 0 and not up.dislikes:
+            if injection or (RE_OOD.search(t.joined) and not set(t.tokens) & ITEM_NOUNS):
+                return "out_of_domain"
+            if not keywords and (not t.tokens or RE_SMALLTALK.search(t.joined)):
+                return "chitchat"
+        if up.rejected_items and not (up.add_constraints or up.likes or up.anchors or up.keywords or up.liked_items):
             return "reject"
         if ctx.last_shown or not ctx.state.is_vague():
             return "refine"
         return "recommend"
 
+    def _injection(self, t: _Turn) -> bool:
+        found = False
+        for m in RE_INJECTION.finditer(t.joined):
+            t.take(m)
+            found = True
+        if found:
+            t.up.notes.append("ignored words that tried to instruct the assistant")
+        return found
+
+    # --- items ----------------------------------------------------------------------------
     def _ref(self, item_id: str) -> ItemRef | None:
         if not self.catalog.has(item_id):
             return None
         return ItemRef(id=item_id, title=self.catalog.get(item_id).title)
 
-    def _references(self, tokens: list[str], ctx: ParseContext):
-        shown = ctx.last_shown
-        out = []
+    def _references(self, t: _Turn) -> list[tuple[int, ItemRef]]:
+        """"#2", "the second one", "number 3", "the last one", "that one", "it" (the focus)."""
+        tokens, shown, ctx = t.tokens, t.ctx.last_shown, t.ctx
+        out: list[tuple[int, ItemRef]] = []
         for i, tok in enumerate(tokens):
-            n = None
-            span = 1
+            if t.taken[i]:
+                continue
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            n, span, target = None, 1, None
             if tok.startswith("#") and tok[1:].isdigit():
                 n = int(tok[1:])
-            elif tok in ORDINALS and (i + 1 >= len(tokens) or tokens[i + 1] in ("one", "book", "item", "option", "pick", "title", "movie", "suggestion", ",", ".", "?", "!", "but", "and", "sounds", "is", "please", "looks", "was")):
+            elif tok in ORDINALS and (nxt in REF_NOUNS or (i and tokens[i - 1] in ("the", "your", "that"))
+                                      and (nxt is None or nxt in REF_FOLLOW)):
                 n = ORDINALS[tok]
-            elif tok == "last" and i + 1 < len(tokens) and tokens[i + 1] in ("one", "book", "item", "option"):
+            elif tok == "last" and nxt in REF_NOUNS:
                 n = len(shown)
-            elif tok in ("number", "option", "no", "item") and i + 1 < len(tokens) and tokens[i + 1].isdigit() and int(tokens[i + 1]) <= 20:
-                n, span = int(tokens[i + 1]), 2
-            elif tok in ("that", "this") and i + 1 < len(tokens) and tokens[i + 1] == "one":
+            elif tok in ("number", "option", "item", "pick", "choice") and nxt is not None and nxt.isdigit():
+                n, span = int(nxt), 2
+            elif tok in ("that", "this") and nxt in REF_NOUNS:
                 target = ctx.focus_item or (shown[0] if shown else None)
-                if target:
-                    out.append((i, i + 2, target))
+                span = 2
+            elif tok in ("it", "that") and ctx.focus_item and i > 0 and tokens[i - 1] in (
+                    "take", "read", "about", "wrote", "like", "liked", "loved", "hated", "choose", "pick", "with",
+                    "get", "want"):
+                target = ctx.focus_item
+            if n is not None:
+                if 1 <= n <= len(shown):
+                    target = shown[n - 1]
+                else:
+                    t.up.notes.append(f"no item #{n} was shown")
+                    t.taken[i : i + span] = True
+                    continue
+            if target is None:
                 continue
-            elif tok in ("it", "that") and ctx.focus_item and i > 0 and tokens[i - 1] in ("take", "read", "about", "wrote", "like", "liked", "loved", "hated", "choose", "pick", "with"):
-                out.append((i, i + 1, ctx.focus_item))
+            if n is not None and i + span < len(tokens) and tokens[i + span] in REF_NOUNS:
+                span += 1
+            t.taken[i : i + span] = True
+            t.structured += 1
+            ref = self._ref(target)
+            if ref is None:
+                t.up.notes.append(f"ignored a reference to an item that is not in the catalog ({target})")
                 continue
-            if n is not None and 1 <= n <= len(shown):
-                out.append((i, i + span + (1 if i + span < len(tokens) and tokens[i + span] in ("one",) else 0), shown[n - 1]))
+            out.append((i, ref))
         return out
 
-    def _titles(self, text: str, tokens: list[str], taken: np.ndarray) -> list[Match]:
+    def _titles(self, t: _Turn) -> list[tuple[int, ItemRef]]:
+        """Quoted titles, a title right after a cue ("like", "loved", "read"), then exact
+        multi-word titles anywhere."""
         found: list[Match] = []
-        for quoted in re.findall(r"[\"“”]([^\"“”]{2,120})[\"“”]", text):
+        for quoted in re.findall(r"[\"“”]([^\"“”]{2,120})[\"“”]", t.text):
             m = self.vocab.fuzzy_title(quoted, cutoff=85)
-            if m:
-                span = _find_span(tokens, tokenize(quoted), taken)
-                if span:
-                    taken[span[0] : span[1]] = True
-                    found.append(Match("title", span[0], span[1], None, m.value, m.label, m.score))
-        # after a trigger word: the longest exact title starting right after it, else fuzzy
-        for i in range(len(tokens)):
+            span = _find_span(t.tokens, tokenize(quoted), t.taken) if m else None
+            if span:
+                t.taken[span[0] : span[1]] = True
+                found.append(Match("title", span[0], span[1], None, m.value, m.label, m.score))
+        for i in range(len(t.tokens)):
             for trig in TITLE_TRIGGERS:
-                words = trig.split()
-                if tokens[i : i + len(words)] != words:
+                if tuple(t.tokens[i : i + len(trig)]) != trig:
                     continue
-                start = i + len(words)
-                if start < len(tokens) and tokens[start] in ("the",) and start + 1 < len(tokens):
-                    pass
-                m = self._title_after(tokens, start, taken)
+                after = t.tokens[i + len(trig)] if i + len(trig) < len(t.tokens) else ""
+                if trig == ("than",) and after[:1].isdigit():
+                    continue  # "less than 300 pages" is a number, not the title "300"
+                m = self._title_after(t, i + len(trig), past=trig[-1] in PAST_TRIGGERS)
                 if m:
-                    taken[m.start : m.end] = True
+                    t.taken[m.start : m.end] = True
                     found.append(m)
-        found += self.vocab.find_titles(tokens, taken, strict=True)
-        return found
+        found += self.vocab.find_titles(t.tokens, t.taken, t.caps)
+        t.structured += len(found)
+        return [(m.start, ItemRef(id=m.value, title=m.label)) for m in found]
 
-    def _title_after(self, tokens: list[str], start: int, taken: np.ndarray) -> Match | None:
-        end = start
-        while end < len(tokens) and tokens[end] not in CLAUSE_BREAKS and not taken[end] and end - start < 14:
-            end += 1
-        if end <= start:
+    def _title_after(self, t: _Turn, start: int, past: bool = False) -> Match | None:
+        """The title right after a cue; after a past-tense cue ("loved", "read") a one-word
+        title needs no capital ("hated twilight"), after others it does ("I like dragons")."""
+        tokens = t.tokens
+        if start >= len(tokens) or t.taken[start] or tokens[start] in ("by", "from"):
             return None
+        end = start
+        while end < len(tokens) and t.clause[end] == t.clause[start] and not t.taken[end] and end - start < 14:
+            end += 1
+        if any(" ".join(tokens[start : start + n]) in self.vocab.people for n in (2, 3, 4)):
+            return None  # a person's name ("not Stephen King"): the people reader takes it
         for stop in range(end, start, -1):
             key = " ".join(tokens[start:stop])
-            if key in self.vocab.titles:
-                words = [t for t in tokens[start:stop] if t not in STOPWORDS]
-                if not words or (len(words) == 1 and len(words[0]) < 4):
-                    continue
-                row = self.vocab.titles[key]
-                item = self.catalog.items[row]
-                return Match("title", start, stop, None, item.id, item.title)
-        span = tokens[start:end]
-        if len([t for t in span if t not in STOPWORDS]) >= 2:
-            m = self.vocab.fuzzy_title(" ".join(span), cutoff=90)
-            if m:
-                return Match("title", start, end, None, m.value, m.label, m.score)
+            caps = [True] * len(tokens) if past else t.caps
+            if key in self.vocab.titles and self.vocab.plausible_title(tokens, start, stop, caps, anywhere=False):
+                hit = self.vocab.title_key(key)
+                return Match("title", start, stop, None, hit.value, hit.label)
+        # typos: the whole span, or the span up to a word that usually follows a title
+        ends = [end] + [j for j in range(start + 2, end) if tokens[j] in ("from", "by", "with", "and", "or", "but",
+                                                                          "that", "which", "published", "in")]
+        for stop in sorted(set(ends), reverse=True):
+            span = tokens[start:stop]
+            if len([w for w in span if w not in STOPWORDS]) >= 2 and t.fuzzy_budget > 0:
+                t.fuzzy_budget -= 1
+                m = self.vocab.fuzzy_title(" ".join(span), cutoff=90, typos_only=True)
+                if m:
+                    return Match("title", start, stop, None, m.value, m.label, m.score)
         return None
 
-    def _item_action(self, ref, tokens, clause, start, up: StateUpdate, *, ask, accept, default) -> None:
-        before = _context(tokens, clause, start)
-        after = " ".join(tokens[start : start + 8])
-        if ask:
-            up.asked_item = ref
-            return
-        if accept:
-            up.accepted_item = ref
-            up.liked_items.append(ref)
-            return
-        if _has(before, ("already read", "have read", "i've read", "ive read", "read that", "seen", "already have",
-                         "own it", "i read")) and not _has(before, ("loved", "liked", "enjoyed")):
-            up.rejected_items.append(ref)
-            up.notes.append(f"already read/seen: {ref.title}")
-            return
-        if _has(before + " " + after, ("already read", "already seen", "have read it")):
-            up.rejected_items.append(ref)
-            return
-        if _has(before, SOFT_NEG + HARD_NEG) and not _has(before, ("more like", "similar")):
-            up.rejected_items.append(ref)
-            return
-        if _has(before, ("loved", "liked", "enjoyed", "love", "adore", "favorite", "favourite")):
-            up.liked_items.append(ref)
-        up.anchors.append(ref)
+    def _decide_items(self, t: _Turn, refs: list[tuple[int, ItemRef]], ask, accept) -> None:
+        """Per item named: asked about, accepted, already seen, rejected, liked or an anchor."""
+        up = t.up
+        labels = [self._item_cue(t, start) for start, _ in refs]
+        asked = accepted = None
+        if ask is not None:
+            same = [ref for (start, ref) in refs if t.clause[start] == t.clause[t.span(ask)[0]]]
+            asked = (same or [ref for _, ref in refs] or [None])[0] or self._implicit(t, ask)
+        elif accept is not None:
+            ok = [(start, ref) for (start, ref), label in zip(refs, labels, strict=True) if label != "rejected"]
+            same = [ref for start, ref in ok if t.clause[start] == t.clause[t.span(accept)[0]]]
+            accepted = (same or [ref for _, ref in ok][-1:] or [None])[0] or self._implicit(t, accept)
+        for (_, ref), label in zip(refs, labels, strict=True):
+            if asked is not None and ref.id == asked.id:
+                continue
+            if accepted is not None and ref.id == accepted.id:
+                continue
+            if label == "seen":
+                up.rejected_items.append(ref)
+                up.notes.append(f"already read/seen: {ref.title}")
+            elif label == "rejected":
+                up.rejected_items.append(ref)
+            else:
+                if label in ("liked", "more_like"):
+                    up.liked_items.append(ref)
+                up.anchors.append(ref)
+        if asked is not None:
+            up.asked_item = asked
+        if accepted is not None:
+            up.accepted_item = accepted
+            up.liked_items.append(accepted)
 
-    def _value_action(self, m: Match, tokens, clause, up: StateUpdate) -> None:
-        source = " ".join(tokens[max(0, m.start - 3) : m.end])
-        polarity = _polarity(tokens, clause, m.start)
+    def _implicit(self, t: _Turn, cue: re.Match) -> ItemRef | None:
+        """The item meant when none is named ("sounds great, I'll take it", "what's it about?"):
+        the focus, or the only one shown; none when the clause names something else ("tell me
+        about dragons")."""
+        ctx, clause = t.ctx, t.clause[t.span(cue)[0]]
+        if any(c == clause and not t.taken[i] and tok.isalpha() and tok not in STOPWORDS and tok not in _FILLER
+               for i, (tok, c) in enumerate(zip(t.tokens, t.clause, strict=True))):
+            return None
+        target = ctx.focus_item or (ctx.last_shown[0] if len(ctx.last_shown) == 1 else None)
+        return self._ref(target) if target else None
+
+    def _item_cue(self, t: _Turn, start: int) -> str | None:
+        before = _nearest_cue(t.tokens, t.clause, start, ITEM_CUES)
+        if before is not None:
+            return before[0]
+        end = start + 1
+        while end < len(t.tokens) and t.taken[end]:
+            end += 1
+        window = []
+        for w in t.tokens[end : end + 8]:
+            if w in CLAUSE_BREAKS and w not in (",", "."):
+                break
+            if w not in (",", "."):
+                window.append(w)
+        table = sorted(ITEM_AFTER, key=lambda c: -len(c[0]))
+        for s in range(len(window)):
+            for phrase, label in table:
+                if tuple(window[s : s + len(phrase)]) == phrase:
+                    return label
+        return None
+
+    def _same_people(self, t: _Turn, refs: list[tuple[int, ItemRef]]) -> None:
+        """"more by the same author as #2": like the people of the item(s) referred to."""
+        schema = self.catalog.schema
+        roles = "|".join(ROLE_WORDS)
+        m = re.search(rf"\b(?:(?:same|that|this) (?:{roles})|(?:{roles}) of|by the same)\b", t.joined)
+        if not m or not schema.people:
+            return
+        a, b = t.span(m)
+        after = [ref.id for start, ref in refs if start >= b]
+        base = after or [ref.id for _, ref in refs] or ([t.ctx.focus_item] if t.ctx.focus_item else [])
+        hard = "by" in t.tokens[max(0, a - 2) : a + 1]  # "by the author of X": only theirs
+        t.take(m)
+        for item_id in base[:1]:
+            if not self.catalog.has(item_id):
+                continue
+            item = self.catalog.get(item_id)
+            for name in schema.people:
+                for value in item.categorical.get(name, [])[:1]:  # the first-named: the main one
+                    if hard:
+                        t.up.add_constraints.append(Constraint(field=name, op="include", value=value,
+                                                               source=m.group(0)))
+                    else:
+                        t.up.likes.append(Preference(field=name, value=value, weight=1.0, source=m.group(0)))
+                    t.structured += 1
+
+    # --- values -----------------------------------------------------------------------------
+    def _values(self, t: _Turn) -> None:
+        found = self.vocab.find_people(t.tokens, t.taken, t.caps, cues=PERSON_CUES)
+        found += self.vocab.find_values(t.tokens, t.taken, skip=self.not_values)
+        for i, tok in enumerate(t.tokens):  # misspelt one-word values: "fantsy", "thriler"
+            if t.taken[i] or tok in STOPWORDS or tok in self.not_values or tok in ITEM_NOUNS:
+                continue
+            hit = self.vocab.fuzzy_value(tok)
+            if hit:
+                found.append(Match("value", i, i + 1, hit[0], hit[1], hit[1], 90.0))
+                t.taken[i] = True
+        found.sort(key=lambda m: m.start)
+        either = _alternatives(t.tokens, found)
+        for k, m in enumerate(found):
+            t.taken[m.start : m.end] = True
+            t.structured += 1
+            self._value_action(t, m, alternative=k in either)
+
+    def _value_action(self, t: _Turn, m: Match, alternative: bool) -> None:
+        up = t.up
+        source = " ".join(t.tokens[max(0, m.start - 3) : m.end])
+        polarity = _polarity(t.tokens, t.clause, m.start, m.end)
         value = m.value
         if polarity == "retract":
             for op in ("include", "exclude"):
@@ -291,176 +518,230 @@ class RuleParser:
             up.add_constraints.append(Constraint(field=m.field, op="exclude", value=value, source=source))
         elif polarity == "soft_neg":
             up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source))
-        elif polarity == "soft_pos" or (m.kind == "person" and _context(tokens, clause, m.start).endswith("like")):
+        elif polarity == "soft_pos" or alternative:
             up.likes.append(Preference(field=m.field, value=value, weight=1.0, source=source))
         else:
             up.add_constraints.append(Constraint(field=m.field, op="include", value=value, source=source))
 
-    def _numbers(self, tokens, joined, taken, up: StateUpdate, ctx: ParseContext) -> int:
-        schema = self.catalog.schema
-        count = 0
-        spans = _char_to_token(tokens)
+    def _field_retractions(self, t: _Turn) -> None:
+        """"any year is fine", "forget about the year", "no year limit": drop a whole field."""
+        for i, tok in enumerate(t.tokens):
+            name = self.retractable.get(tok)
+            if t.taken[i] or name is None:
+                continue
+            prev = t.tokens[i - 1] if i else ""
+            nxt = t.tokens[i + 1] if i + 1 < len(t.tokens) else ""
+            if (prev in ("any", "whatever", "all") or prev == "no" and nxt in FIELD_LIMIT_WORDS
+                    or _polarity(t.tokens, t.clause, i, i + 1) == "retract"):
+                if name not in t.up.remove_fields:
+                    t.up.remove_fields.append(name)
+                    t.up.notes.append(f"dropped every constraint on {name}")
+                t.taken[i] = True
+                if nxt in FIELD_LIMIT_WORDS:
+                    t.taken[i + 1] = True
+                t.structured += 1
 
-        def add(field: str, op: str, value: float, m: re.Match, source: str | None = None) -> None:
-            nonlocal count
-            polarity = _polarity(tokens, _clauses(tokens), spans[m.start()])
+    def _residual(self, t: _Turn) -> list[str]:
+        up = t.up
+        words, negative = [], []
+        for i, tok in enumerate(t.tokens):
+            if (t.taken[i] or not tok.replace("'", "").isalpha() or len(tok) < 3 or tok in STOPWORDS
+                    or tok in _FILLER or tok in CUE_WORDS or tok in SMALLTALK_WORDS or _contraction(tok)):
+                continue
+            polarity = _polarity(t.tokens, t.clause, i, i + 1)
             if polarity == "retract":
-                up.remove_fields.append(field)
+                up.remove_keys.append(f"text:{tok}")
+            elif polarity in ("hard_neg", "soft_neg"):
+                negative.append(tok)
             else:
-                up.add_constraints.append(Constraint(field=field, op=op, value=value, source=source or m.group(0)))
-            taken[spans[m.start()] : spans[max(m.end() - 1, m.start())] + 1] = True
-            count += 1
+                words.append(tok)
+        for w in dict.fromkeys(negative):
+            up.dislikes.append(Preference(field=None, value=w, weight=-1.0, source=t.text[:80]))
+        keywords = list(dict.fromkeys(words))
+        if keywords:
+            up.keywords.append(" ".join(keywords))
+        return keywords
 
+    # --- numbers ----------------------------------------------------------------------------
+    def _numbers(self, t: _Turn) -> None:
+        schema = self.catalog.schema
+        joined = t.joined
         if schema.year:
-            y = schema.year
-            for m in re.finditer(r"\b(?:between|from) (\d{4}) (?:and|to|-) (\d{4})\b", joined):
-                a, b = sorted((int(m.group(1)), int(m.group(2))))
-                add(y, "gte", a, m)
-                add(y, "lte", b, m)
-            for m in re.finditer(r"\b(?:(early|mid|late) )?(?:(\d{2}))?(\d)0 ?'?s\b", joined):
-                if _is_taken(taken, spans, m):
-                    continue
-                century = int(m.group(2)) if m.group(2) else (20 if int(m.group(3)) < 2 else 19)
-                start = century * 100 + int(m.group(3)) * 10
-                lo, hi = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}.get(m.group(1) or "", (0, 9))
-                add(y, "gte", start + lo, m)
-                add(y, "lte", start + hi, m)
-            for m in re.finditer(r"\b(?:(early|mid|late) )?(" + "|".join(DECADE_WORDS) + r")\b", joined):
-                start = 1900 + DECADE_WORDS[m.group(2)] * 10
-                lo, hi = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}.get(m.group(1) or "", (0, 9))
-                add(y, "gte", start + lo, m)
-                add(y, "lte", start + hi, m)
-            for m in re.finditer(r"\b(after|since|post|newer than|later than|from|published after|released after|starting) (\d{4})\b", joined):
-                if _is_taken(taken, spans, m):
-                    continue
-                year = int(m.group(2))
-                add(y, "gte", year + (1 if m.group(1) in ("after", "post", "newer than", "later than", "published after", "released after") else 0), m)
-            for m in re.finditer(r"\b(before|until|till|up to|older than|earlier than|pre|prior to) (\d{4})\b", joined):
-                if _is_taken(taken, spans, m):
-                    continue
-                year = int(m.group(2))
-                add(y, "lte", year - (1 if m.group(1) in ("before", "older than", "earlier than", "pre", "prior to") else 0), m)
-            for m in re.finditer(r"\b(?:in|of|published in|released in|written in|year) (\d{4})\b", joined):
-                if _is_taken(taken, spans, m) or not 1000 <= int(m.group(1)) <= 2100:
-                    continue
-                add(y, "gte", int(m.group(1)), m)
-                add(y, "lte", int(m.group(1)), m)
-            for m in re.finditer(r"\b(this century|21st century|20th century|19th century|last century)\b", joined):
-                lo, hi = {"this century": (2000, None), "21st century": (2000, None), "20th century": (1900, 1999),
-                          "19th century": (1800, 1899), "last century": (None, 1999)}[m.group(1)]
-                if lo is not None:
-                    add(y, "gte", lo, m)
-                if hi is not None:
-                    add(y, "lte", hi, m)
-            if self.max_year:
-                for m in re.finditer(r"\b(recent|latest|newest|new releases?)\b", joined):
-                    if _is_taken(taken, spans, m):
-                        continue
-                    add(y, "gte", self.max_year - 5, m)
-
+            self._years(t, schema.year)
         if schema.rating:
-            r = schema.rating
             high = 4.0 if self.rating_scale == 5 else round(0.8 * self.rating_scale, 1)
-            for m in re.finditer(r"\b(highly|well|top|best|critically) (rated|reviewed|acclaimed)\b|\bacclaimed\b", joined):
-                add(r, "gte", high, m)
-
-        # comparatives with a number and a field word: "rated at least 4", "over 100000 ratings"
-        comp_alt = "|".join(sorted((re.escape(c) for c in COMPARATORS), key=len, reverse=True))
-        pattern = re.compile(
-            rf"(?:\b(?P<c1>{comp_alt}) \$? ?(?P<n1>\d+(?:\.\d+)?)(?: ?(?P<c1b>\+))?)|(?:\b(?P<n2>\d+(?:\.\d+)?) ?(?P<c2>\+|or more|or higher|or better|or less|or fewer|plus))"
-        )
-        for m in pattern.finditer(joined):
-            if _is_taken(taken, spans, m):
+            for m in re.finditer(r"\b(highly|well|top|best|critically|higher) (rated|reviewed|acclaimed)\b"
+                                 r"|\b(acclaimed|great reviews|good reviews)\b", joined):
+                if t.free(m):
+                    self._bound(t, m, schema.rating, [("gte", high)])
+        # "between 3.5 and 4.5 stars"
+        for m in re.finditer(rf"\bbetween (?P<a>{NUM}) and (?P<b>{NUM})\b", joined):
+            if not t.free(m):
                 continue
-            number = float(m.group("n1") or m.group("n2"))
-            comp = COMPARATORS[m.group("c1") or m.group("c2")]
-            ti = spans[m.start()]
-            te = spans[max(m.end() - 1, m.start())] + 1
-            window_before = tokens[max(0, ti - 3) : ti]
-            window_after = tokens[te : te + 3]
-            field = self._field_for(window_before + window_after, number)
-            if field is None:
+            a, b = sorted((_number(m.group("a")), _number(m.group("b"))))
+            name = self._field_near(t, m) or (schema.year if schema.year and 1000 <= a <= b <= 2100 else None)
+            if name:
+                self._bound(t, m, name, [("gte", a), ("lte", b)])
+        # comparatives with a number and a field word: "rated at least 4", "over 100,000 ratings"
+        for m in RE_COMPARISON.finditer(joined):
+            if not t.free(m) or m.group("u2") and m.group("u2") not in self.field_words:
                 continue
-            if field == schema.year and number < 1000:
+            number = _number(m.group("n1") or m.group("n2"))
+            comp = COMPARATORS[m.group("c1")] if m.group("c1") else POST_COMPARATORS[m.group("c2")]
+            name = self.field_words[m.group("u2")] if m.group("u2") else self._field_near(t, m)
+            a, b = t.span(m)
+            if name is None:
+                unit = t.tokens[b] if b < len(t.tokens) and t.tokens[b].isalpha() else ""
+                t.up.notes.append(f"'{' '.join(t.tokens[a:b] + [unit]).strip()}' ignored: the catalog has no such field")
+                t.taken[a : b + (1 if unit and unit not in STOPWORDS else 0)] = True
                 continue
-            strict = comp in ("gt", "lt")
-            step = 1.0 if float(number).is_integer() and field != schema.rating else 0.0
+            if name == schema.year and number < 1000:
+                continue
+            step = 1.0 if float(number).is_integer() and name in self.whole_fields else 0.0
             op = "gte" if comp in ("gt", "gte") else "lte"
-            value = number + (step if strict and op == "gte" else -step if strict else 0.0)
-            add(field, op, value, m, source=" ".join(tokens[max(0, ti - 2) : te + 2]))
-            for j in range(te, min(te + 3, len(tokens))):
-                if tokens[j] in self.field_words:
-                    taken[j] = True
-            for j in range(max(0, ti - 3), ti):
-                if tokens[j] in self.field_words:
-                    taken[j] = True
-        return count
+            value = number + step if comp == "gt" else number - step if comp == "lt" else number
+            self._bound(t, m, name, [(op, value)], source=" ".join(t.tokens[max(0, a - 2) : b + 2]))
 
-    def _field_for(self, words: list[str], number: float) -> str | None:
-        for w in words:
-            if w in self.field_words:
-                return self.field_words[w]
+    def _years(self, t: _Turn, y: str) -> None:
+        joined = t.joined
+
+        def each(pattern: str):
+            for m in re.finditer(pattern, joined):
+                if t.free(m):
+                    yield m
+
+        for m in each(r"\b(?:between|from) (\d{4}) (?:and|to|-|until|till) (\d{4})\b|\b(\d{4}) ?(?:-|to) ?(\d{4})\b"):
+            a, b = sorted(int(g) for g in m.groups() if g)
+            if 1000 <= a <= 2100:
+                self._bound(t, m, y, [("gte", a), ("lte", b)])
+        for m in each(r"\b(?:(early|mid|late) (?:- )?)?(\d{2})?(\d)0 ?'?s\b"):
+            part, head, digit = m.group(1), m.group(2), int(m.group(3))
+            if head and digit == 0 and int(head) < 20:  # "the 1800s": a century
+                start, span = int(head) * 100, 100
+            else:
+                century = int(head) if head else (20 if 2000 + digit * 10 <= (self.max_year or 2030) else 19)
+                start, span = century * 100 + digit * 10, 10
+            lo, hi = (0, span - 1) if not part else (PARTS[part][0] * span // 10, (PARTS[part][1] + 1) * span // 10 - 1)
+            self._bound(t, m, y, [("gte", start + lo), ("lte", start + hi)])
+        for m in each(r"\b(?:(early|mid|late) (?:- )?)?(" + "|".join(DECADE_WORDS) + r")\b"):
+            start = 1900 + DECADE_WORDS[m.group(2)] * 10
+            lo, hi = PARTS.get(m.group(1) or "", (0, 9))
+            self._bound(t, m, y, [("gte", start + lo), ("lte", start + hi)])
+        for m in each(r"\b(after|since|post|newer than|later than|published after|released after|starting"
+                      r"|starting from|from) (\d{4})( (?:on|onwards?|and later|or later|and after|forward|\+"
+                      r"|and newer|or newer))?\b"):
+            year = int(m.group(2))
+            if m.group(1) == "from" and not m.group(3):  # "books from 2015": that year
+                self._bound(t, m, y, [("gte", year), ("lte", year)])
+            else:
+                strict = m.group(1) in ("after", "post", "newer than", "later than", "published after", "released after")
+                self._bound(t, m, y, [("gte", year + (1 if strict else 0))])
+        for m in each(r"\b(before|until|till|up to|older than|earlier than|pre|prior to|published before"
+                      r"|released before) (\d{4})\b"):
+            strict = m.group(1) not in ("until", "till", "up to")
+            self._bound(t, m, y, [("lte", int(m.group(2)) - (1 if strict else 0))])
+        for m in each(r"\b(?:in|of|published in|released in|written in|year|circa|around) (\d{4})\b"):
+            if 1000 <= int(m.group(1)) <= 2100:
+                self._bound(t, m, y, [("gte", int(m.group(1))), ("lte", int(m.group(1)))])
+        centuries = {"this century": (2000, None), "21st century": (2000, None), "20th century": (1900, 1999),
+                     "19th century": (1800, 1899), "18th century": (1700, 1799), "last century": (1900, 1999)}
+        for m in each(r"\b(" + "|".join(centuries) + r")\b"):
+            lo, hi = centuries[m.group(1)]
+            self._bound(t, m, y, [(op, v) for op, v in (("gte", lo), ("lte", hi)) if v is not None])
+        if self.max_year:
+            for m in each(r"(?<!more )(?<!less )\b(recent|latest|newest|new releases?|brand new|just (came )?out)\b"):
+                self._bound(t, m, y, [("gte", self.max_year - 5)])
+
+    def _bound(self, t: _Turn, m: re.Match, name: str, bounds: list[tuple[str, float]], source: str = "") -> None:
+        """Adds the bounds read from ``m``, reading a negation ("nothing before 1950") or a
+        retraction ("forget about the 90s") placed before it."""
+        a, b = t.span(m)
+        t.taken[a:b] = True
+        t.structured += 1
+        polarity = _number_polarity(t.tokens, t.clause, a, b)
+        up = t.up
+        if polarity == "retract":
+            if name not in up.remove_fields:
+                up.remove_fields.append(name)
+            return
+        if polarity in ("hard_neg", "soft_neg"):
+            if len(bounds) != 1:
+                up.notes.append(f"'{m.group(0)}' ignored: cannot exclude a range")
+                return
+            step = 1.0 if name in self.whole_fields and float(bounds[0][1]).is_integer() else 0.0
+            op, value = bounds[0]
+            bounds = [("lte", value - step)] if op == "gte" else [("gte", value + step)]
+        for op, value in bounds:
+            up.add_constraints.append(Constraint(field=name, op=op, value=float(value), source=source or m.group(0)))
+
+    def _field_near(self, t: _Turn, m: re.Match) -> str | None:
+        a, b = t.span(m)
+        for j in list(range(a, b)) + list(range(b, min(b + 3, len(t.tokens)))) + list(range(a - 1, max(-1, a - 4), -1)):
+            name = self.field_words.get(t.tokens[j])
+            if name is not None:
+                t.taken[j] = True
+                return name
         return None
 
-    def _modifiers(self, tokens, joined, taken, up: StateUpdate, ctx: ParseContext) -> int:
+    # --- relative modifiers -------------------------------------------------------------------
+    def _relative(self, t: _Turn) -> None:
         schema = self.catalog.schema
-        spans = _char_to_token(tokens)
-        count = 0
-        shown_rows = self.catalog.rows(ctx.last_shown)
+        up = t.up
         anchor_rows = self.catalog.rows([a.id for a in up.anchors])
-        base_rows = anchor_rows if len(anchor_rows) else shown_rows
-
-        def mark(m: re.Match) -> None:
-            taken[spans[m.start()] : spans[max(m.end() - 1, m.start())] + 1] = True
-
-        def relative(field: str | None, op: str, m: re.Match, label: str) -> None:
-            nonlocal count
-            mark(m)
-            count += 1
-            if field is None:
-                up.notes.append(f"'{label}' ignored: the catalog has no such field")
-                return
-            values = self.catalog.numeric[field][base_rows] if len(base_rows) else np.array([])
-            values = values[np.isfinite(values)]
-            if values.size == 0:
-                up.sort = {"newer": "newer", "older": "older"}.get(label, up.sort)
-                return
-            pivot = float(np.median(values))
-            step = 1.0 if field != schema.rating else 0.1
-            value = pivot + step if op == "gte" else pivot - step
-            up.add_constraints.append(Constraint(field=field, op=op, value=round(value, 2), source=m.group(0)))
-
-        length = next((f for f in schema.numeric if any(k in f.lower() for k in ("page", "runtime", "duration", "length", "minutes"))), None)
-        price = next((f for f in schema.numeric if "price" in f.lower() or "cost" in f.lower()), None)
+        base_rows = anchor_rows if len(anchor_rows) else self.catalog.rows(t.ctx.last_shown)
+        numeric = schema.numeric
+        length = next((f for f in numeric if any(k in f.lower() for k in ("page", "runtime", "duration", "length",
+                                                                        "minutes"))), None)
+        price = next((f for f in numeric if "price" in f.lower() or "cost" in f.lower()), None)
         rules = [
             (r"\b(newer|more recent|more modern)\b", schema.year, "gte", "newer"),
-            (r"\b(older|earlier|more classic)\b", schema.year, "lte", "older"),
-            (r"\b(shorter|quicker read|less long)\b", length, "lte", "shorter"),
-            (r"\b(longer|more substantial)\b", length, "gte", "longer"),
-            (r"\b(cheaper|less expensive)\b", price, "lte", "cheaper"),
-            (r"\b(better rated|higher rated|better reviewed)\b", schema.rating, "gte", "better rated"),
+            (r"\b(older|earlier|more classic|less recent)\b", schema.year, "lte", "older"),
+            (r"\b(shorter|quicker read|less long)\b", length, "lte", None),
+            (r"\b(longer|more substantial)\b", length, "gte", None),
+            (r"\b(cheaper|less expensive)\b", price, "lte", None),
+            (r"\b(better rated|higher rated|better reviewed)\b", schema.rating, "gte", "better_rated"),
         ]
-        for pattern, field, op, label in rules:
-            for m in re.finditer(pattern, joined):
-                if not _is_taken(taken, spans, m):
-                    relative(field, op, m, label)
-        for pattern, sort in ((r"\b(more popular|popular|bestsellers?|best sellers?|well known|famous|mainstream)\b", "popular"),
-                              (r"\b(obscure|lesser known|less known|hidden gems?|underrated|not popular|less popular|niche)\b", "obscure")):
-            for m in re.finditer(pattern, joined):
-                if not _is_taken(taken, spans, m):
-                    mark(m)
+        for pattern, name, op, sort in rules:
+            for m in re.finditer(pattern, t.joined):
+                if not t.free(m):
+                    continue
+                t.take(m)
+                t.structured += 1
+                if name is None:
+                    up.notes.append(f"'{m.group(0)}' ignored: the catalog has no such field")
+                    continue
+                values = self.catalog.numeric[name][base_rows] if len(base_rows) else np.array([])
+                values = values[np.isfinite(values)]
+                if values.size == 0:
+                    up.sort = sort or up.sort
+                    continue
+                step = 1.0 if name in self.whole_fields else 0.1 if name == schema.rating else 0.01
+                pivot = float(np.median(values))
+                value = pivot + step if op == "gte" else pivot - step
+                up.add_constraints.append(Constraint(field=name, op=op, value=round(value, 2), source=m.group(0)))
+        sorts = ((r"\b(more popular|popular|bestsellers?|best sellers?|well known|famous|mainstream)\b", "popular"),
+                 (r"\b(obscure|lesser known|less known|hidden gems?|underrated|not popular|less popular|niche"
+                  r"|unknown)\b", "obscure"))
+        for pattern, sort in sorts:
+            for m in re.finditer(pattern, t.joined):
+                if t.free(m):
+                    t.take(m)
                     up.sort = sort
-                    count += 1
-        for m in re.finditer(r"\b(less|not so|not too|not as) ([a-z]{3,})\b", joined):
+                    t.structured += 1
+
+    def _less(self, t: _Turn) -> None:
+        for m in re.finditer(r"\b(less|not so|not too|not as) ([a-z]{3,})\b", t.joined):
             word = m.group(2)
-            if not _is_taken(taken, spans, m) and word not in STOPWORDS:
-                mark(m)
-                up.dislikes.append(Preference(field=None, value=word, weight=-1.0, source=m.group(0)))
-                up.remove_keys.append(f"text:{word}")
-                count += 1
-        return count
+            if t.free(m) and word not in STOPWORDS and word not in _FILLER:
+                t.take(m)
+                t.up.dislikes.append(Preference(field=None, value=word, weight=-1.0, source=m.group(0)))
+                t.up.remove_keys.append(f"text:{word}")
+                t.structured += 1
 
 
+PERSON_CUES = frozenset({"like", "love", "loved", "no", "not", "nothing", "than", "more", "enjoy", "enjoyed",
+                         "liked", "hate", "avoid", "except", "without", "fan of", "mind", "more from",
+                         "books from", "anything from", "something from"})
 _FILLER = frozenset(
     """something anything recommend recommendations suggest please want looking find give show read reading books
     book novel novels title titles stuff maybe perhaps prefer preferably ideally actually instead else different
@@ -469,7 +750,8 @@ _FILLER = frozenset(
     tell more less like liked love loved enjoy enjoyed similar same ones those these sounds look looks seem seems
     new old next last first second third fourth fifth already seen been into fan really quite pretty super much
     would could should will shall might must ever never got get need needs wanted wants wanna gonna rather
-    lately today tonight vacation holiday weekend night""".split()
+    lately today tonight vacation holiday weekend night top both either neither nor favorite favourite
+    recommend recommended suggestion suggestions idea ideas mood only take set""".split()
 )
 
 
@@ -494,50 +776,169 @@ def _numeric_field_words(schema) -> dict[str, str]:
         if "price" in low or "cost" in low:
             words.update({"dollars": name, "bucks": name, "euros": name, "$": name, "price": name, "cost": name})
     if schema.year:
-        words["year"] = schema.year
+        for w in ("year", "years", "decade", "era", "date", "period"):
+            words[w] = schema.year
     return words
 
 
+def _number(text: str) -> float:
+    text = text.replace(",", "").strip()
+    scale = 1.0
+    for suffix, mult in ((" thousand", 1e3), (" million", 1e6), ("thousand", 1e3), ("million", 1e6), (" k", 1e3),
+                         ("k", 1e3), (" m", 1e6), ("m", 1e6)):
+        if text.endswith(suffix):
+            text, scale = text[: -len(suffix)].strip(), mult
+            break
+    value = 1.0 if text in ("a", "one") else float(text)
+    return value * scale
+
+
+def _merge_bounds(up: StateUpdate) -> None:
+    """Several ranges on one field in one message ("the 90s or 2000s") mean their hull."""
+    merged: dict[tuple[str, str], Constraint] = {}
+    out = []
+    for c in up.add_constraints:
+        if c.op not in ("gte", "lte"):
+            out.append(c)
+            continue
+        prev = merged.get((c.field, c.op))
+        if prev is None:
+            merged[(c.field, c.op)] = c
+            out.append(c)
+        elif (c.op == "gte") == (float(c.value) < float(prev.value)):
+            prev.value, prev.source = c.value, f"{prev.source}; {c.source}"
+    up.add_constraints = out
+
+
+def _defuse(up: StateUpdate) -> None:
+    """A message that tries to instruct the assistant changes nothing hard: its values become
+    soft preferences and its bounds are dropped; an item it names can only be an anchor."""
+    for c in up.add_constraints:
+        if c.op in ("include", "exclude"):
+            pref = Preference(field=c.field, value=str(c.value), weight=1.0 if c.op == "include" else -1.0,
+                              source=c.source)
+            (up.likes if c.op == "include" else up.dislikes).append(pref)
+    if up.add_constraints or up.remove_fields or up.remove_keys:
+        up.notes.append("constraints from that message were kept as soft preferences only")
+    up.add_constraints, up.remove_fields, up.remove_keys = [], [], []
+    up.accepted_item = None
+    up.reset = False
+
+
+def _alternatives(tokens: list[str], found: list[Match]) -> set[int]:
+    """Indices of values offered as alternatives ("fantasy or sci-fi"): soft, since a hard
+    include of both would ask for items that are both."""
+    out = set()
+    for k in range(len(found) - 1):
+        a, b = found[k], found[k + 1]
+        between = [w for w in tokens[a.end : b.start] if w != ","]
+        if a.field == b.field and between in (["or"], ["and", "or"], ["and", "/", "or"], ["/"]):
+            out |= {k, k + 1}
+    return out
+
+
 def _clauses(tokens: list[str]) -> list[int]:
+    """A clause id per token; a break token gets -1, so that no clause includes it. "but"
+    after "anything"/"any genre" means "except" and does not break."""
     out, c = [], 0
-    for t in tokens:
-        if t in CLAUSE_BREAKS:
+    for i, t in enumerate(tokens):
+        if t in CLAUSE_BREAKS and not (t == "but" and _except_but(tokens, i)):
             c += 1
+            out.append(-1)
+            continue
         out.append(c)
     return out
 
 
-def _context(tokens: list[str], clause: list[int], start: int) -> str:
-    """The words of the same clause before position ``start``."""
-    if start >= len(tokens):
-        start = len(tokens)
-    cid = clause[start] if start < len(clause) else (clause[-1] if clause else 0)
+def _except_but(tokens: list[str], i: int) -> bool:
+    prev = tokens[i - 1] if i else ""
+    return prev in ("anything", "everything", "all", "nothing", "whatever") or i >= 2 and tokens[i - 2] == "any"
+
+
+def _contraction(tok: str) -> bool:
+    """"what's", "i've", "don't": grammar, not a descriptor (a possessive like "king's" stays)."""
+    base, _, tail = tok.partition("'")
+    return bool(tail) and (tail != "s" or base in STOPWORDS or base in ("let", "here", "who", "where", "how"))
+
+
+def _ref_word(tok: str) -> bool:
+    """A word that may name a shown item ("#2", "second", "one", "it"), kept for the reference reader."""
+    return tok in ORDINALS or tok.isdigit() or tok.startswith("#") or tok in ("one", "it", "that", "this", "last")
+
+
+def _nearest_cue(tokens, clause, start, table, end_at: int | None = None) -> tuple[str, int] | None:
+    """The cue phrase nearest before ``start`` in its clause: (label, distance in tokens).
+    Overlapping cues resolve to the longest ("not a fan of" over "fan of", "no more" over "more")."""
+    if start >= len(tokens) or not tokens:
+        return None
+    cid = clause[start]
+    lo = start
+    while lo > 0 and clause[lo - 1] == cid and start - lo < 15:
+        lo -= 1
+    index = _index(table)
+    hits = []  # (end, start, label)
+    for s in range(lo, start):
+        for phrase, label in index.get(tokens[s], ()):
+            n = len(phrase)
+            if s + n <= start and tuple(tokens[s : s + n]) == phrase and (end_at is None or s + n == end_at):
+                hits.append((s + n, s, label))
+    if not hits:
+        return None
+    last_end, last_start, _ = max(hits, key=lambda h: (h[0], -h[1]))
+    cluster = [h for h in hits if h[0] > last_start or h[1] >= last_start]
+    end, s, label = min(cluster, key=lambda h: (h[1], -h[0]))
+    return label, start - max(end, last_end)
+
+
+def _postfix_cue(tokens, clause, end, table) -> tuple[str, int] | None:
+    """The cue phrase nearest after ``end`` in its clause ("horror is fine")."""
+    if end >= len(tokens) or end == 0:
+        return None
+    cid = clause[end - 1]
+    index = _index(table)
+    for s in range(end, min(len(tokens), end + 15)):
+        if clause[s] != cid:
+            break
+        for phrase, label in sorted(index.get(tokens[s], ()), key=lambda c: -len(c[0])):
+            if tuple(tokens[s : s + len(phrase)]) == phrase:
+                return label, s - end
+    return None
+
+
+_indexes: dict[int, dict[str, list]] = {}
+
+
+def _index(table) -> dict[str, list]:
+    """Cue phrases by first word (the tables are module constants, indexed once)."""
+    key = id(table)
+    if key not in _indexes:
+        index: dict[str, list] = {}
+        for phrase, label in table:
+            index.setdefault(phrase[0], []).append((phrase, label))
+        _indexes[key] = index
+    return _indexes[key]
+
+
+def _polarity(tokens: list[str], clause: list[int], start: int, end: int) -> str:
+    """How the words at [start, end) are meant: request, soft_pos, soft_neg, hard_neg or retract."""
+    before = _nearest_cue(tokens, clause, start, POLARITY_CUES)
+    after = _postfix_cue(tokens, clause, end, POSTFIX_CUES)
+    if after is not None and (before is None or after[1] < before[1]):
+        return after[0]
+    return before[0] if before else "request"
+
+
+def _number_polarity(tokens: list[str], clause: list[int], start: int, end: int) -> str:
+    """Like ``_polarity``, but a cue counts only when nothing but glue words separate it from
+    the number ("nothing from the 90s"; not "no horror from the 90s")."""
     j = start
-    while j > 0 and clause[j - 1] == cid and tokens[j - 1] not in CLAUSE_BREAKS:
+    while j > 0 and tokens[j - 1] in NUMBER_GLUE:
         j -= 1
-    return " ".join(tokens[j:start])
-
-
-def _has(text: str, phrases) -> bool:
-    padded = f" {text} "
-    return any(f" {p} " in padded for p in phrases)
-
-
-def _polarity(tokens: list[str], clause: list[int], start: int) -> str:
-    before = _context(tokens, clause, start)
-    cid = clause[start] if start < len(clause) else 0
-    whole = " ".join(t for t, c in zip(tokens, clause, strict=True) if c == cid)
-    if _has(whole, RETRACT) or _has(before, ("actually",)) and _has(whole, ("fine", "ok", "okay", "good", "allowed")):
+    before = _nearest_cue(tokens, clause, start, POLARITY_CUES, end_at=j)
+    after = _postfix_cue(tokens, clause, end, POSTFIX_CUES)
+    if after is not None and after[0] == "retract" and after[1] == 0:
         return "retract"
-    if _has(before, SOFT_NEG):
-        return "soft_neg"
-    if _has(before, HARD_NEG):
-        return "hard_neg"
-    if _has(before, ("i'd like", "id like", "would like", "i would love", "i'd love")):
-        return "request"
-    if _has(before, SOFT_POS):
-        return "soft_pos"
-    return "request"
+    return before[0] if before else "request"
 
 
 def _char_to_token(tokens: list[str]) -> dict[int, int]:
@@ -547,10 +948,6 @@ def _char_to_token(tokens: list[str]) -> dict[int, int]:
             spans[pos + k] = i
         pos += len(t) + 1
     return spans
-
-
-def _is_taken(taken: np.ndarray, spans: dict[int, int], m: re.Match) -> bool:
-    return bool(taken[spans[m.start()] : spans[max(m.end() - 1, m.start())] + 1].any())
 
 
 def _find_span(tokens: list[str], needle: list[str], taken: np.ndarray) -> tuple[int, int] | None:

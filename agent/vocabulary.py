@@ -16,7 +16,8 @@ from rapidfuzz import fuzz, process
 
 from recpilot.catalog import Catalog
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|#\d+|[^\sa-z0-9]")
+# A number keeps its decimal point and thousands separators ("3.5", "100,000") as one token.
+_TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+\.\d+|[a-z0-9]+(?:['’][a-z]+)?|#\d+|[^\sa-z0-9]")
 STOPWORDS = frozenset(
     """a an the and or of to in on for with from by at about as is are was were be been i me my we you your it
     its this that these those some any something anything someone please want wanted would like looking look
@@ -27,31 +28,62 @@ STOPWORDS = frozenset(
     there their they them he she his her him our us am im i'm i'd i'll id ill get got need new old
     lot bit okay ok yes yeah hi hello hey thanks thank""".split()
 )
+# Words that name what an item is rather than what it is about. A label "X <form>" ("kids
+# fiction") also answers "X <noun>" ("kids books"); these lists hold no catalog's own values.
+FORM_WORDS = frozenset("fiction books book novels novel lit literature stories story reads films movies shows".split())
+ITEM_NOUNS = frozenset(
+    "books book novels novel stories story reads fiction lit literature titles movies movie films film shows "
+    "series games podcasts albums songs".split()
+)
 
 
 def normalize(text: str) -> str:
+    return _fold(text).lower()
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return text.replace("’", "'")
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("’", "'")
 
 
 def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
+def capitalized(text: str) -> list[bool]:
+    """For each token of ``tokenize(text)``, whether it was written with a capital letter."""
+    folded = _fold(text)
+    low = folded.lower()
+    if len(low) != len(folded):  # a rare case-folding that changes lengths: no case information
+        return [False] * len(_TOKEN.findall(low))
+    return [folded[m.start()].isupper() for m in _TOKEN.finditer(low)]
+
+
 def _strip_series(title: str) -> str:
     return re.sub(r"\s*\([^)]*#\s*\d[^)]*\)\s*$", "", title).strip()
 
 
-def _title_keys(title: str) -> set[str]:
-    keys = set()
-    for variant in (title, _strip_series(title), title.split(":")[0]):
-        toks = [t for t in tokenize(variant) if t.isalnum() or "'" in t]
-        if toks:
-            keys.add(" ".join(toks))
+def _series_name(title: str) -> str | None:
+    m = re.search(r"\(([^)#]+?),?\s*#\s*\d[^)]*\)\s*$", title)
+    return m.group(1).strip() if m else None
+
+
+def _key(text: str) -> str:
+    return " ".join(t for t in tokenize(text) if t.isalnum() or "'" in t or "." in t or "," in t)
+
+
+def _title_keys(title: str) -> tuple[set[str], set[str]]:
+    """(keys naming the title itself, keys derived from it: the part before a colon, the series)."""
+    proper, derived = set(), set()
+    for variant, out in ((title, proper), (_strip_series(title), proper), (title.split(":")[0], derived),
+                         (_series_name(title) or "", derived)):
+        key = _key(variant)
+        if key:
+            out.add(key)
+            toks = key.split()
             if toks[0] in ("the", "a", "an") and len(toks) > 1:
-                keys.add(" ".join(toks[1:]))
-    return keys
+                out.add(" ".join(toks[1:]))
+    return proper, derived - proper
 
 
 @dataclass(frozen=True)
@@ -70,82 +102,197 @@ class Vocabulary:
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
-        schema = catalog.schema
-        pop = catalog.popularity
-        self.titles: dict[str, int] = {}
-        for row, item in enumerate(catalog.items):
-            for key in _title_keys(item.title):
-                best = self.titles.get(key)
-                if best is None or pop[row] > pop[best]:
-                    self.titles[key] = row
+        self.titles = self._build_titles(catalog)
         self.title_choices = list(self.titles)
         self.values: dict[str, tuple[str, str]] = {}  # phrase -> (field, canonical)
         self.people: dict[str, tuple[str, str]] = {}
         self.surnames: dict[str, tuple[str, str, float]] = {}
+        schema = catalog.schema
+        own_keys: set[str] = set()
         for field in schema.categorical:
             vocab = catalog.vocabulary(field)
             counts = {v: len(rows) for v, rows in catalog.categorical.get(field, {}).items()}
             if field in schema.people:
-                for low, shown in vocab.items():
-                    key = " ".join(tokenize(low))
-                    self.people[key] = (field, shown)
-                    parts = key.split()
-                    if len(parts) > 1 and len(parts[-1]) > 2:
-                        weight = counts.get(low, 0)
-                        prev = self.surnames.get(parts[-1])
-                        if prev is None or weight > prev[2]:
-                            self.surnames[parts[-1]] = (field, shown, weight)
-            else:
-                for low, shown in vocab.items():
-                    key = " ".join(tokenize(low))
-                    if key and key not in STOPWORDS:
-                        self.values.setdefault(key, (field, shown))
-                        for variant in _plural_variants(key):
-                            self.values.setdefault(variant, (field, shown))
+                self._add_people(field, vocab, counts)
+                continue
+            for low, shown in vocab.items():
+                key = " ".join(tokenize(low))
+                self._add_value(key, field, shown)
+                own_keys.update(k for k in (key, *_number_variants(key)) if k in self.values)
             for alias, canonical in schema.synonyms.get(field, {}).items():
                 if canonical.lower() in vocab:
-                    key = " ".join(tokenize(alias))
-                    if key and key not in STOPWORDS:
-                        self.values.setdefault(key, (field, vocab[canonical.lower()]))
-                        for variant in _plural_variants(key):
-                            self.values.setdefault(variant, (field, vocab[canonical.lower()]))
+                    self._add_value(" ".join(tokenize(alias)), field, vocab[canonical.lower()])
+        self.stems = self._build_stems()
         self.people_choices = list(self.people)
+        # typo correction guesses only among the catalog's own one-word values, and never for a
+        # word the catalog itself uses ("germany" is not a misspelt "german")
+        self.fuzzy_values = sorted(k for k in own_keys if " " not in k and k.isalpha() and len(k) >= 5)
+        self.known_words = _known_words(catalog)
         self.max_title_len = max((len(k.split()) for k in self.titles), default=1)
 
-    # --- matching -----------------------------------------------------------------------------
-    def find_values(self, tokens: list[str], taken: np.ndarray) -> list[Match]:
-        return self._longest(tokens, taken, self.values, "value", max_len=4)
+    @staticmethod
+    def _build_titles(catalog: Catalog) -> dict[str, int]:
+        """Title key -> row. A key that is some item's own title names that item (the most
+        popular one if several share it); derived keys ("Harry Potter" from the series) go to
+        the most popular item they come from."""
+        pop = catalog.popularity
+        best: dict[str, tuple[int, float, int]] = {}  # key -> (tier, -popularity, row)
+        for row, item in enumerate(catalog.items):
+            proper, derived = _title_keys(item.title)
+            for tier, keys in ((0, proper), (1, derived)):
+                for key in keys:
+                    rank = (tier, -float(pop[row]), row)
+                    if key not in best or rank < best[key]:
+                        best[key] = rank
+        return {key: rank[2] for key, rank in best.items()}
 
-    def find_people(self, tokens: list[str], taken: np.ndarray) -> list[Match]:
+    def _add_people(self, field: str, vocab: dict[str, str], counts: dict[str, int]) -> None:
+        for low, shown in vocab.items():
+            key = " ".join(tokenize(low))
+            self.people[key] = (field, shown)
+            parts = [p for p in key.split() if p.isalpha()]
+            if len(parts) > 1 and len(parts[-1]) > 2:
+                weight = counts.get(low, 0)
+                prev = self.surnames.get(parts[-1])
+                if prev is None or weight > prev[2]:
+                    self.surnames[parts[-1]] = (field, shown, weight)
+
+    def _add_value(self, key: str, field: str, shown: str) -> None:
+        if not key or key in STOPWORDS:
+            return
+        self.values.setdefault(key, (field, shown))
+        for variant in _number_variants(key):
+            if variant not in STOPWORDS and len(variant) > 3:
+                self.values.setdefault(variant, (field, shown))
+
+    def _build_stems(self) -> dict[str, tuple[str, str]]:
+        """"kids" from the label "kids fiction": used only when an item noun follows ("kids books")."""
+        found: dict[str, set[tuple[str, str]]] = {}
+        for key, hit in self.values.items():
+            words = key.split()
+            if len(words) >= 2 and words[-1] in FORM_WORDS and all(w.isalpha() for w in words[:-1]):
+                found.setdefault(" ".join(words[:-1]), set()).add(hit)
+        return {
+            stem: next(iter(hits)) for stem, hits in found.items()
+            if len(hits) == 1 and stem not in self.values and stem not in STOPWORDS and len(stem) > 2
+            and stem not in FORM_WORDS
+        }
+
+    # --- matching -----------------------------------------------------------------------------
+    def find_values(self, tokens: list[str], taken: np.ndarray, skip: frozenset[str] = frozenset()) -> list[Match]:
+        """Categorical values, longest first; ``skip``: one-word keys not to read as values here."""
+        found = [m for m in self._longest(tokens, taken, self.values, "value", max_len=4)
+                 if not (m.end - m.start == 1 and tokens[m.start] in skip)]
+        for m in found:
+            taken[m.start : m.end] = True
+        # "kids books": a label's stem followed by a word for the item itself
+        for i in range(len(tokens) - 1):
+            for length in (2, 1):
+                end = i + length
+                if end >= len(tokens) or taken[i : end + 1].any() or tokens[end] not in ITEM_NOUNS:
+                    continue
+                stem = " ".join(tokens[i:end])
+                if stem in self.stems and stem not in skip:
+                    field, shown = self.stems[stem]
+                    found.append(Match("value", i, end + 1, field, shown, shown))
+                    taken[i : end + 1] = True
+                    break
+        return sorted(found, key=lambda m: m.start)
+
+    def fuzzy_value(self, token: str, cutoff: float = 85) -> tuple[str, str] | None:
+        """A misspelt one-word value ("fantsy", "thriler"); short words are never guessed."""
+        if len(token) < 5 or not token.isalpha() or token in self.known_words:
+            return None
+        hit = process.extractOne(token, self.fuzzy_values, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if hit is None or abs(len(hit[0]) - len(token)) > 2:
+            return None
+        return self.values[hit[0]]
+
+    def find_people(self, tokens: list[str], taken: np.ndarray, caps: list[bool] | None = None,
+                    cues: frozenset[str] = frozenset()) -> list[Match]:
+        """Full names anywhere; a surname (the most common person with it) or a misspelt full
+        name after "by"; a capitalised surname after one of ``cues`` ("nothing like Tolkien")."""
         found = self._longest(tokens, taken, self.people, "person", max_len=5, min_len=2)
         for m in found:
             taken[m.start : m.end] = True
-        # "by King", "nothing by Tolkien": a surname right after "by" is enough.
-        for i, tok in enumerate(tokens[:-1]):
-            if tok == "by" and not taken[i + 1] and tokens[i + 1] in self.surnames:
-                field, shown, _ = self.surnames[tokens[i + 1]]
-                found.append(Match("person", i + 1, i + 2, field, shown, shown))
-                taken[i + 1] = True
+        caps = caps if caps is not None and len(caps) == len(tokens) else [False] * len(tokens)
+        for i in range(len(tokens) - 1):
+            j = i + 1
+            cue = tokens[i] in cues or f"{tokens[i - 1]} {tokens[i]}" in cues if i else tokens[i] in cues
+            if taken[j] or not (tokens[i] == "by" or cue and caps[j]):
+                continue
+            if tokens[i] == "by":
+                fuzzy = self._fuzzy_person_at(tokens, taken, j)
+                if fuzzy is not None:
+                    found.append(fuzzy)
+                    taken[fuzzy.start : fuzzy.end] = True
+                    continue
+            surname = _possessive(tokens[j])
+            if surname in self.surnames and (tokens[i] == "by" or surname not in self.values):
+                field, shown, _ = self.surnames[surname]
+                found.append(Match("person", j, j + 1, field, shown, shown))
+                taken[j] = True
         return found
 
-    def find_titles(self, tokens: list[str], taken: np.ndarray, *, strict: bool = True) -> list[Match]:
-        """Exact title spans. ``strict``: only titles of two or more non-stopword tokens, since
-        one-word titles ("It", "Wonder") are everyday words."""
+    def _fuzzy_person_at(self, tokens: list[str], taken: np.ndarray, start: int) -> Match | None:
+        for length in (3, 2):
+            span = tokens[start : start + length]
+            if len(span) < length or taken[start : start + length].any() or not all(t.isalpha() for t in span):
+                continue
+            m = self.fuzzy_person(" ".join(span), cutoff=88)
+            if m is not None:
+                return Match("person", start, start + length, m.field, m.value, m.label, m.score)
+        return None
+
+    def find_titles(self, tokens: list[str], taken: np.ndarray, caps: list[bool] | None = None) -> list[Match]:
+        """Exact title spans anywhere in an utterance, when they plausibly are titles."""
         out = []
         for m in self._longest(tokens, taken, self.titles, "title", max_len=min(self.max_title_len, 14)):
-            words = [t for t in tokens[m.start : m.end] if t not in STOPWORDS]
-            if strict and len(words) < 2:
-                continue
-            out.append(m)
-            taken[m.start : m.end] = True
+            if self.plausible_title(tokens, m.start, m.end, caps, anywhere=True):
+                out.append(m)
+                taken[m.start : m.end] = True
         return out
 
-    def fuzzy_title(self, phrase: str, cutoff: float = 88) -> Match | None:
+    def plausible_title(self, tokens: list[str], start: int, stop: int, caps: list[bool] | None,
+                        anywhere: bool) -> bool:
+        """Whether an exact title key at [start, stop) is meant as the title. "It", "Civil War",
+        "Anne Frank" or "Dragons" are everyday words, values or people before they are titles:
+        a title of one content word must be capitalised ("I loved Dune") or carry its article
+        ("read the hobbit"); anywhere else it must be capitalised with its article ("The Hobbit",
+        not "set in Paris"), unless it is the whole message."""
+        span = tokens[start:stop]
+        bare = " ".join(span[1:] if len(span) > 1 and span[0] in ("the", "a", "an") else span)
+        if any(k in self.values or k in self.people for k in (" ".join(span), bare)):
+            return False
+        words = [w for w in span if w not in STOPWORDS]
+        if len(words) >= 2:
+            return True
+        if not words or len(words[0]) < 4 and not words[0].isdigit():
+            return False
+        content = [i for i in range(start, stop) if tokens[i] not in STOPWORDS]
+        capital = caps is not None and len(caps) == len(tokens) and all(caps[i] for i in content)
+        article = len(span) >= 2 and span[0] in ("the", "a", "an")
+        last = len(tokens)
+        while last > 0 and not tokens[last - 1][0].isalnum():
+            last -= 1
+        whole = start == 0 and stop == last
+        if not anywhere:
+            return capital or article or words[0].isdigit()
+        return whole or capital and article
+
+    def title_key(self, key: str) -> Match | None:
+        return self._title_match(key, 0, 0, 100.0) if key in self.titles else None
+
+    def fuzzy_title(self, phrase: str, cutoff: float = 88, typos_only: bool = False) -> Match | None:
+        """The closest title; ``typos_only``: only guess when the phrase has a word that no
+        title or text of the catalog uses (a likely typo), which keeps ordinary phrases fast."""
         key = " ".join(tokenize(phrase))
         if len(key) < 3:
             return None
         if key in self.titles:
             return self._title_match(key, 0, 0, 100.0)
+        if typos_only and all(w in self.known_words or w in STOPWORDS or not w.isalpha() for w in key.split()):
+            return None
         hit = process.extractOne(key, self.title_choices, scorer=fuzz.ratio, score_cutoff=cutoff)
         if hit is None:
             return None
@@ -175,6 +322,8 @@ class Vocabulary:
                 if taken[i : i + length].any():
                     continue
                 key = " ".join(tokens[i : i + length])
+                if key not in table and kind != "title":
+                    key = " ".join(tokens[i : i + length - 1] + [_possessive(tokens[i + length - 1])])
                 if key in table:
                     hit = (key, length)
                     break
@@ -191,12 +340,37 @@ class Vocabulary:
         return out
 
 
-def _plural_variants(key: str) -> list[str]:
-    if key.endswith("y") and not key.endswith("ey"):
-        return [key[:-1] + "ies"]
-    if key.endswith(("s", "x", "ch", "sh")):
-        return [key + "es"] if not key.endswith("s") else []
-    return [key + "s"]
+def _known_words(catalog: Catalog) -> frozenset[str]:
+    """Every word of the catalog's titles and (the start of) its texts."""
+    words: set[str] = set()
+    for item in catalog.items:
+        words.update(re.findall(r"[a-z]+", normalize(f"{item.title} {item.text[:400]}")))
+    return frozenset(words)
+
+
+def _possessive(token: str) -> str:
+    """"king's" -> "king"."""
+    return token[:-2] if token.endswith("'s") and len(token) > 3 else token
+
+
+def _number_variants(key: str) -> list[str]:
+    """The plural of a label's last word, or its singular ("thriller" <-> "thrillers",
+    "mystery" <-> "mysteries", "classics" -> "classic")."""
+    head, _, last = key.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    if not last.isalpha() or len(last) < 3:
+        return []
+    if last.endswith("ies"):
+        return [prefix + last[:-3] + "y"]
+    if last.endswith(("ches", "shes", "xes", "sses")):
+        return [prefix + last[:-2]]
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        return [prefix + last[:-1]]
+    if last.endswith("y") and not last.endswith(("ey", "ay", "oy", "uy")):
+        return [prefix + last[:-1] + "ies"]
+    if last.endswith(("x", "ch", "sh")):
+        return [prefix + last + "es"]
+    return [prefix + last + "s"]
 
 
 _vocab_lock = threading.Lock()
@@ -204,7 +378,7 @@ _vocabularies: dict[tuple[str, str, str], Vocabulary] = {}
 
 
 def vocabulary_for(catalog: Catalog) -> Vocabulary:
-    """One vocabulary per catalog version and process (building it takes ~0.3 s at 10k items)."""
+    """One vocabulary per catalog version and process (building it takes about half a second at 10k items)."""
     key = (str(catalog.settings.home), catalog.name, catalog.version)
     with _vocab_lock:
         if key not in _vocabularies:
