@@ -131,7 +131,7 @@ RE_ASK = re.compile(
     r"|details (of|on|about)|how is (it|#?\d+|the \w+ one) rated|what'?s the rating|what genre is"
     r"|what kind of \w+ is)\b")
 RE_OOD = re.compile(
-    r"\b(weather|stock price|flights?|hotels?|recipes?|translate|write (me )?(a |some )?(code|program|essay)"
+    r"\b(weather|stock price|flights?|hotels?|recipes?|translate|write (me )?(a |an |some )?(\w+ )?(code|program|script|function|essay|email)"
     r"|math problem|capital of|president of|news today|football scores?|bitcoin|what time is it)\b")
 
 PERSON_CUES = frozenset({"like", "love", "loved", "no", "not", "nothing", "than", "more", "enjoy", "enjoyed",

@@ -98,6 +98,10 @@ def run_turn(agent, session: Session, text: str, k: int) -> Iterator[Step]:
             llm = agent.llm if len(parsed.calls) < MAX_LLM_CALLS_PER_TURN and not parsed.llm_unavailable else None
             message = lead_in(llm, utterance, new_state, agent.domain, items, llm_calls) or \
                 template_lead_in(new_state, len(items))
+        # Say what could not be applied ("'shorter' ignored: the catalog has no such field").
+        unapplied = [n for n in parsed.update.notes if "ignored" in n or n.startswith("nothing has been shown")]
+        if unapplied:
+            message += " (Note: " + "; ".join(unapplied) + ".)"
     elif plan.respond_with == "details" and details is not None:
         focus = details["id"]
         message = _describe(details)

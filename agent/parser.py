@@ -87,7 +87,7 @@ class Parser:
         )
         for attempt in range(2):
             try:
-                response = self.llm.complete(messages, json_schema=LLM_SCHEMA, max_tokens=96)
+                response = self.llm.complete(messages, json_schema=LLM_SCHEMA, max_tokens=160)
             except LLMUnavailable as exc:
                 result.calls.append(LLMCall(prompt="parser", model=self.llm.name, error=str(exc)))
                 raise
@@ -144,13 +144,50 @@ def repair_json(text: str) -> dict:
         value = json.loads(text)
     except json.JSONDecodeError:
         match = re.search(r"\{.*\}", text, flags=re.S)
-        if not match:
+        candidate = match.group(0) if match else _close_truncated(text)
+        if candidate is None:
             raise ValueError("no JSON object in the output") from None
-        candidate = re.sub(r",\s*([}\]])", r"\1", match.group(0))
-        value = json.loads(candidate)
+        value = json.loads(re.sub(r",\s*([}\]])", r"\1", candidate))
     if not isinstance(value, dict):
         raise ValueError("the output is not a JSON object")
     return value
+
+
+def _close_truncated(text: str) -> str | None:
+    """Closes a JSON object cut off by the token limit (small models run on in arrays):
+    drops the unfinished last element, then closes the open brackets."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    body = text[start:]
+    stack, in_string, escaped, last_complete = [], False, False, 0
+    for i, ch in enumerate(body):
+        if in_string:
+            escaped = ch == "\\" and not escaped
+            if ch == '"' and not escaped:
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+        if ch in ",{[":
+            last_complete = i if ch == "," else i + 1
+    if not stack:
+        return None
+    head = body[:last_complete].rstrip().rstrip(",")
+    if head == "{":
+        return None  # nothing complete to keep
+    depth = []
+    for ch in head:  # recompute what is open in the kept part
+        if ch in "{[":
+            depth.append("}" if ch == "{" else "]")
+        elif ch in "}]" and depth:
+            depth.pop()
+    closers = "".join(reversed(depth))
+    return head + closers
 
 
 def _summarize(update: StateUpdate) -> str:

@@ -181,8 +181,17 @@ class RuleParser:
             return "ask_item"
         if up.accepted_item:
             return "accept"
+        if RE_OOD.search(t.joined) and not _item_nouns(t.tokens) and not (
+            up.add_constraints or up.likes or up.dislikes or up.remove_keys or up.remove_fields
+        ):
+            # "book me a flight to Rome": a stray title match ("Rome") does not make it a request
+            up.anchors.clear()
+            up.liked_items.clear()
+            up.rejected_items.clear()
+            up.keywords.clear()
+            return "out_of_domain"
         if t.structured == 0 and not up.dislikes:
-            if injection or (RE_OOD.search(t.joined) and not set(t.tokens) & ITEM_NOUNS):
+            if injection:
                 return "out_of_domain"
             if not keywords and (not t.tokens or RE_SMALLTALK.search(t.joined)):
                 return "chitchat"
@@ -236,7 +245,7 @@ class RuleParser:
                 if 1 <= n <= len(shown):
                     target = shown[n - 1]
                 else:
-                    t.up.notes.append(f"no item #{n} was shown")
+                    t.up.notes.append(f"nothing has been shown as #{n} yet")
                     t.taken[i : i + span] = True
                     continue
             if target is None:
@@ -727,6 +736,12 @@ def _alternatives(tokens: list[str], found: list[Match]) -> set[int]:
         if a.field == b.field and between in (["or"], ["and", "or"], ["and", "/", "or"], ["/"]):
             out |= {k, k + 1}
     return out
+
+
+def _item_nouns(tokens: list[str]) -> set[str]:
+    """Item nouns used as nouns: "book me a flight" is a verb."""
+    return {tok for i, tok in enumerate(tokens) if tok in ITEM_NOUNS
+            and not (i + 1 < len(tokens) and tokens[i + 1] in ("me", "us", "a", "an", "the", "my", "our", "tickets"))}
 
 
 def _clauses(tokens: list[str]) -> list[int]:

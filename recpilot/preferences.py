@@ -142,9 +142,12 @@ class PreferenceState(BaseModel):
         state.liked_items = _merge_refs(state.liked_items, update.liked_items, exclude=rejected)
         liked = {r.id for r in update.liked_items}
         state.rejected_items = _merge_refs(state.rejected_items, update.rejected_items, exclude=liked)
+        # "something like X" is an anchor even if X was read before: X itself stays excluded
+        # from recommendations (rejected), but items like it are wanted.
         state.anchors = _merge_refs(state.anchors, update.anchors, exclude=rejected)
-        state.anchors = [a for a in state.anchors if a.id not in {r.id for r in state.rejected_items}]
-        state.keywords = list(dict.fromkeys([k for k in state.keywords if k.lower() not in drop] + update.keywords))[-8:]
+        dropped_words = {k.removeprefix("text:") for k in drop if k.startswith("text:")}
+        kept = [_without_words(k, dropped_words) for k in state.keywords if k.lower() not in drop]
+        state.keywords = list(dict.fromkeys([k for k in kept if k] + update.keywords))[-8:]
         if update.sort:
             state.sort = update.sort
         if update.accepted_item:
@@ -183,6 +186,13 @@ class PreferenceState(BaseModel):
 
     def is_vague(self) -> bool:
         return not (self.constraints or self.likes or self.anchors or self.keywords or self.liked_items)
+
+
+def _without_words(phrase: str, words: set[str]) -> str:
+    """``phrase`` minus the dropped words ("dark fantasy" less "dark" is "fantasy")."""
+    if not words:
+        return phrase
+    return " ".join(w for w in phrase.split() if w.lower() not in words)
 
 
 def _contradicts(old: Constraint, new: list[Constraint]) -> bool:
