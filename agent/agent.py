@@ -15,6 +15,7 @@ from recpilot.memory.longterm import LongTermMemory
 from recpilot.memory.sessions import Feedback, Session, SessionStore
 from recpilot.preferences import Constraint, ItemRef, PreferenceState
 from recpilot.settings import Settings
+from recpilot.tools.rankers.scorer import load_scorer
 
 DEFAULT_USER = "default"
 FEEDBACK_KINDS = ("like", "dislike", "more_like_this", "accept")
@@ -33,7 +34,8 @@ class RecPilot:
                       notify: Callable[[str], None] | None = None) -> RecPilot:
         catalog = ensure_catalog(settings, notify)
         model = build_chat_model(settings.llm) if llm == "auto" else llm
-        return cls(settings, catalog, model, SessionStore(settings.sessions_db), LongTermMemory(settings))
+        return cls(settings, catalog, model, SessionStore(settings.sessions_db), LongTermMemory(settings),
+                   scorer=load_scorer(settings, catalog))
 
     # --- turns --------------------------------------------------------------------------------
     def turn(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,

@@ -21,6 +21,7 @@ from recpilot.memory.sessions import Session, TurnRecord
 from recpilot.preferences import ItemRef, Preference, PreferenceState
 from recpilot.tools import TOOLS
 from recpilot.tools.context import ToolContext
+from recpilot.tools.rankers.scorer import NO_RANKER_NOTE
 
 #: LLM calls one turn may make: the parser's (a retry included) and the reply's lead-in together.
 MAX_LLM_CALLS_PER_TURN = 2
@@ -58,6 +59,8 @@ def run_turn(agent, session: Session, text: str, k: int) -> Iterator[Step]:
     for call in parsed.calls:
         usage.add_call(call)
     new_state = state.apply(parsed.update)
+    if agent.scorer is None and NO_RANKER_NOTE not in new_state.notes:
+        new_state.notes.append(NO_RANKER_NOTE)
     yield ParseStep(update=parsed.update, used_llm=parsed.used_llm, llm_calls=parsed.calls,
                     duration_ms=_ms(t0), warnings=parsed.warnings)
 

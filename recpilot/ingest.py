@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -62,9 +63,10 @@ class IngestReport(BaseModel):
 
 # --- reading ----------------------------------------------------------------------------------
 def _open_text(path: Path) -> io.TextIOBase:
+    # utf-8-sig: a byte-order mark (Excel's CSV export) must not become part of the first column name
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace", newline="")
-    return path.open(encoding="utf-8", errors="replace", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", errors="replace", newline="")
+    return path.open(encoding="utf-8-sig", errors="replace", newline="")
 
 
 def _format(path: Path) -> str:
@@ -80,43 +82,76 @@ def _format(path: Path) -> str:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Yields (line number, row or None, reason when the row could not be read)."""
+    """Yields (line number, row or None, reason when the row could not be read).
+
+    A file that cannot be read at all (missing, not a file, unknown format, corrupt gzip)
+    raises ``IngestError``; a single unreadable row is yielded with its reason.
+    """
     if not path.exists():
         raise IngestError(f"file not found: {path}")
+    if not path.is_file():
+        raise IngestError(f"not a file: {path}")
     fmt = _format(path)
     if fmt == "parquet":
         try:
             import pyarrow.parquet as pq
         except ImportError as exc:
             raise IngestError("reading Parquet needs pyarrow: pip install pyarrow") from exc
-        for i, row in enumerate(pq.read_table(path).to_pylist(), start=1):
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:
+            raise IngestError(f"cannot read {path}: {exc}") from exc
+        for i, row in enumerate(table.to_pylist(), start=1):
             yield i, row, None
         return
-    with _open_text(path) as fh:
-        if fmt == "jsonl":
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield lineno, None, f"invalid JSON: {exc.msg}"
-                    continue
-                if not isinstance(row, dict):
-                    yield lineno, None, "not a JSON object"
-                    continue
-                yield lineno, row, None
-        else:
-            reader = csv.DictReader(fh, delimiter="\t" if fmt == "tsv" else ",")
-            if not reader.fieldnames:
-                raise IngestError(f"{path} has no header row")
-            width = len(reader.fieldnames)
-            for row in reader:
-                lineno = reader.line_num
-                if None in row or len(row) != width or any(v is None for v in row.values()):
-                    yield lineno, None, f"expected {width} columns"
-                    continue
-                yield lineno, row, None
+    try:
+        with _open_text(path) as fh:
+            yield from (_jsonl_rows(fh) if fmt == "jsonl" else _csv_rows(fh, path, "\t" if fmt == "tsv" else ","))
+    except (OSError, EOFError, UnicodeError) as exc:  # gzip.BadGzipFile is an OSError
+        raise IngestError(f"cannot read {path}: {exc}") from exc
+
+
+def _jsonl_rows(fh) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    for lineno, line in enumerate(fh, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, None, f"invalid JSON: {exc.msg}"
+            continue
+        if not isinstance(row, dict):
+            yield lineno, None, "not a JSON object"
+            continue
+        yield lineno, row, None
+
+
+def _csv_rows(fh, path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    reader = csv.reader(fh, delimiter=delimiter)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except (StopIteration, csv.Error):
+        header = []
+    if not any(header):
+        raise IngestError(f"{path} has no header row")
+    width = len(header)
+    previous_end = reader.line_num
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            yield previous_end + 1, None, f"unreadable CSV row: {exc}"
+            previous_end = reader.line_num
+            continue
+        lineno, previous_end = previous_end + 1, reader.line_num  # a quoted cell may span lines
+        if not cells:
+            continue  # blank line
+        if len(cells) != width:
+            yield lineno, None, f"expected {width} columns, found {len(cells)}"
+            continue
+        yield lineno, dict(zip(header, cells, strict=True)), None
 
 
 def resolve_schema(path: Path, schema_file: Path | None, overrides: dict[str, Any]) -> CatalogSchema:
@@ -125,12 +160,16 @@ def resolve_schema(path: Path, schema_file: Path | None, overrides: dict[str, An
     sibling = path.parent / "schema.yaml"
     if sibling.exists() and path.parent == DEMO_DIR:
         return CatalogSchema.from_yaml(sibling)
-    sample = []
-    for _, row, _ in read_rows(path):
+    sample, unreadable = [], []
+    for lineno, row, reason in read_rows(path):
         if row is not None:
             sample.append(row)
+        else:
+            unreadable.append(f"line {lineno}: {reason}")
         if len(sample) >= 500:
             break
+    if not sample and unreadable:
+        raise IngestError(f"no valid rows in {path} ({len(unreadable)} rejected; {unreadable[0]})")
     return infer_schema(sample, overrides)
 
 
@@ -149,6 +188,8 @@ def ingest(
     start = time.perf_counter()
     name = name or settings.catalog
     progress = progress or (lambda *_: None)
+    if interactions is not None and not interactions.is_file():  # fail before the expensive part
+        raise IngestError(f"interactions file not found: {interactions}")
     schema = resolve_schema(path, schema_file, overrides or {})
 
     errors: list[RowError] = []
@@ -200,18 +241,20 @@ def ingest(
         merged[item_id] = item
     items = list(merged.values())
 
-    version = f"v{int(time.time() * 1000)}"
     cdir = catalog_dir(settings, name)
-    vdir = version_dir(settings, name, version)
     _remove_stale_versions(settings, name, keep={current_version(settings, name)})
+    version = f"v{int(time.time() * 1000)}"
+    while version_dir(settings, name, version).exists():  # two ingests within one millisecond
+        version = f"v{int(version[1:]) + 1}"
+    vdir = version_dir(settings, name, version)
     vdir.mkdir(parents=True)
+    collection = f"{_safe(name)}-{version}"
     try:
         embeddings = _embed(settings, items, old_vectors, progress)
         np.save(vdir / "embeddings.npy", embeddings)
         with (vdir / "items.jsonl").open("w") as fh:
             for item in items:
                 fh.write(item.model_dump_json(exclude_defaults=True) + "\n")
-        collection = f"{_safe(name)}-{version}"
         _build_collection(settings, collection, items, embeddings, schema, progress)
         n_inter = n_inter_bad = 0
         if interactions is not None:
@@ -226,7 +269,9 @@ def ingest(
         }
         (vdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     except BaseException:
-        shutil.rmtree(vdir, ignore_errors=True)  # KeyboardInterrupt included: the old version stays current
+        # KeyboardInterrupt included: the old version stays current, and nothing half-built stays
+        shutil.rmtree(vdir, ignore_errors=True)
+        _drop_collection(settings, collection)
         raise
     set_current(settings, name, version)
     _remove_stale_versions(settings, name, keep={version})
@@ -397,27 +442,41 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)[:40] or "catalog"
 
 
+def _drop_collection(settings: Settings, collection: str) -> None:
+    from recpilot.vectorstore import get_client
+
+    try:
+        get_client(settings).delete_collection(collection)
+    except Exception:  # it may never have been created
+        pass
+
+
 def _remove_stale_versions(settings: Settings, name: str, keep: set[str | None]) -> None:
     """Deletes versions (and their collections) other than ``keep``: leftovers of interrupted
-    ingests or superseded versions."""
+    ingests or superseded versions, including collections whose version folder is gone."""
     cdir = catalog_dir(settings, name)
     if not cdir.exists():
         return
     from recpilot.vectorstore import get_client
 
-    client = None
     for vdir in cdir.iterdir():
         if not vdir.is_dir() or vdir.name in keep:
             continue
         try:
-            manifest = json.loads((vdir / "manifest.json").read_text())
-            client = client or get_client(settings)
-            client.delete_collection(manifest["collection"])
-        except Exception:  # a half-written version may have no manifest or no collection
+            collection = json.loads((vdir / "manifest.json").read_text())["collection"]
+        except Exception:  # a half-written version may have no manifest
             collection = f"{_safe(name)}-{vdir.name}"
-            try:
-                client = client or get_client(settings)
-                client.delete_collection(collection)
-            except Exception:
-                pass
+        _drop_collection(settings, collection)
         shutil.rmtree(vdir, ignore_errors=True)
+    kept = {f"{_safe(name)}-{v}" for v in keep if v}
+    pattern = re.compile(re.escape(_safe(name)) + r"-v\d+")
+    try:
+        orphans = [c for c in _collection_names(get_client(settings)) if pattern.fullmatch(c) and c not in kept]
+    except Exception:
+        return
+    for collection in orphans:
+        _drop_collection(settings, collection)
+
+
+def _collection_names(client) -> list[str]:
+    return [c if isinstance(c, str) else c.name for c in client.list_collections()]

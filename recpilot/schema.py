@@ -127,7 +127,7 @@ def item_from_row(row: dict[str, Any], schema: CatalogSchema) -> Item:
     numeric: dict[str, float] = {}
     for name in schema.numeric:
         value = row.get(name)
-        if value is None or (isinstance(value, str) and value.strip() == ""):
+        if _is_missing(value):
             continue
         try:
             number = float(value)
@@ -172,8 +172,12 @@ _YEAR_NAMES = ("year", "release_year", "publication_year", "original_publication
 _RATING_NAMES = ("rating", "average_rating", "avg_rating", "stars", "score", "vote_average")
 _POPULARITY_NAMES = ("ratings_count", "popularity", "num_ratings", "votes", "vote_count", "mentions", "nbmentions", "count", "sales")
 _PEOPLE_HINTS = ("author", "director", "actor", "cast", "artist", "writer", "creator", "people", "brand")
-_ID_NAMES = ("id", "item_id", "itemid", "movieid", "book_id", "product_id", "asin", "sku")
-_TITLE_NAMES = ("title", "name", "moviename", "product_name", "item_name")
+_ID_NAMES = ("id", "item_id", "movie_id", "book_id", "product_id", "track_id", "asin", "sku")
+_TITLE_NAMES = ("title", "name", "movie_name", "product_name", "item_name", "track_name")
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.lower())
 
 
 def infer_schema(rows: list[dict[str, Any]], overrides: dict[str, Any] | None = None) -> CatalogSchema:
@@ -186,10 +190,13 @@ def infer_schema(rows: list[dict[str, Any]], overrides: dict[str, Any] | None = 
             if key not in columns:
                 columns.append(key)
     lower = {c.lower(): c for c in columns}
+    squashed = {_squash(c): c for c in reversed(columns)}  # "movie_id", "Movie ID" -> "movieid"
     overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, [], "")}
 
     def pick(names: tuple[str, ...]) -> str | None:
-        return next((lower[n] for n in names if n in lower), None)
+        return next((lower[n] for n in names if n in lower), None) or next(
+            (squashed[_squash(n)] for n in names if _squash(n) in squashed), None
+        )
 
     id_field = overrides.get("id") or pick(_ID_NAMES)
     title_field = overrides.get("title") or pick(_TITLE_NAMES)
@@ -202,10 +209,10 @@ def infer_schema(rows: list[dict[str, Any]], overrides: dict[str, Any] | None = 
     for col in columns:
         if col in (id_field, title_field):
             continue
-        values = [r.get(col) for r in rows if r.get(col) not in (None, "")]
+        values = [r.get(col) for r in rows if not _is_missing(r.get(col))]
         if not values:
             continue
-        if all(_is_number(v) for v in values):
+        if _numeric_column(col, values):
             numeric.append(col)
         elif any(isinstance(v, list) for v in values):
             categorical.append(col)
@@ -240,6 +247,29 @@ def infer_schema(rows: list[dict[str, Any]], overrides: dict[str, Any] | None = 
         return CatalogSchema(**data)
     except ValueError as exc:
         raise IngestError(f"inconsistent field mapping: {exc}") from exc
+
+
+_NULLS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
+_NUMERIC_HINTS = (
+    *_YEAR_NAMES, *_RATING_NAMES, *_POPULARITY_NAMES, "price", "runtime", "duration", "minutes", "pages",
+    "num_pages", "length",
+)
+
+
+def _is_missing(value: Any) -> bool:
+    """None, an empty cell, or a cell that spells out "no value" (NA, null, -)."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in _NULLS)
+
+
+def _numeric_column(col: str, values: list[Any]) -> bool:
+    """Numeric when (nearly) every value is a number. A few stray values in a column named like
+    a number (year, price) do not make it text: those rows are rejected as malformed instead."""
+    share = sum(_is_number(v) for v in values) / len(values)
+    if share == 1.0:
+        return True
+    if col.lower() in _NUMERIC_HINTS:
+        return share >= 0.8
+    return share >= 0.98 and len(values) >= 50
 
 
 def _is_number(value: Any) -> bool:

@@ -36,7 +36,7 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     timeout_s: float = Field(20.0, gt=0, description="per-call timeout for remote endpoints")
     n_ctx: int = Field(2048, ge=256)
-    n_threads: int | None = Field(None, ge=1)
+    n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default: half the logical CPUs")
     seed: int = 0
 
 

@@ -199,3 +199,16 @@ def assert_grounded(agent, result) -> None:
         assert item.id not in rejected, f"{item.id} was rejected"
         for c in result.state.constraints:
             assert c.satisfied_by(book), f"{item.id} ({book.title}) breaks {c.describe()}"
+
+
+# --- torch (tests/test_rankers.py, test_ranker_scorer.py, test_train_cli.py) ---
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Torch on one thread: the tests' tensors are small, and on a busy 2-core machine two
+    threads spinning against other processes are several times slower than one."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -8,6 +8,7 @@ import typer
 
 from recpilot.agent.agent import DEFAULT_USER, RecPilot
 from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep, TurnResult
+from recpilot.cli.session_cmds import removable_keys
 
 
 def register(app: typer.Typer) -> None:
@@ -70,7 +71,11 @@ def chat_cmd(
             typer.echo(f"new session {sess.id}")
             continue
         if cmd.startswith("/remove "):
-            state = agent.edit_state(sess.id, remove=[cmd.split(" ", 1)[1]])
+            key = cmd.split(" ", 1)[1].strip()
+            if key.lower() not in removable_keys(agent.session(sess.id).state):
+                typer.echo(f"  no entry {key!r}; /state lists the keys in [brackets]")
+                continue
+            state = agent.edit_state(sess.id, remove=[key])
             typer.echo(_state_lines(state))
             continue
         result = agent.ask(text, sess.id, user, k)

@@ -9,10 +9,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
-from recpilot.cli import catalog_cmds, chat_cmds, session_cmds
-from recpilot.errors import RecPilotError
-from recpilot.settings import Settings
+from recpilot.cli import (
+    catalog_cmds,
+    chat_cmds,
+    dialogue_cmds,
+    eval_cmds,
+    serve_cmds,
+    session_cmds,
+    simulate_cmds,
+    train_cmds,
+)
+from recpilot.errors import ConfigError, RecPilotError
+from recpilot.settings import LLMSettings, Settings
 
 app = typer.Typer(help="RecPilot: a conversational recommender built from LLM agents.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -34,17 +44,36 @@ def configure(
     flags: dict = {k: v for k, v in {"home": home, "catalog": catalog, "config_file": config}.items() if v is not None}
     llm = {k: v for k, v in {"backend": llm_backend, "model_path": llm_model_path, "base_url": llm_base_url,
                               "model": llm_model, "timeout_s": llm_timeout}.items() if v is not None}
-    if llm:
-        # CLI flags override single fields; the rest still comes from env and config.
-        base = Settings(**flags)
-        flags["llm"] = base.llm.model_copy(update=llm)
-    ctx.obj = Settings(**flags)
+    try:
+        if llm:
+            # CLI flags override single fields; the rest still comes from env and config. Validated
+            # again (model_copy would not), so a bad flag is as clear an error as a bad env value.
+            base = Settings(**flags)
+            flags["llm"] = LLMSettings.model_validate({**base.llm.model_dump(), **llm})
+        ctx.obj = Settings(**flags)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming every bad setting: where it is, what is wrong, what was given."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in (("llm",) if exc.title == "LLMSettings" else ()) + tuple(err["loc"]))
+        given = f" (got {err['input']!r})" if not isinstance(err.get("input"), dict) else ""
+        parts.append(f"{where}: {err['msg']}{given}")
+    return "invalid settings: " + "; ".join(parts)
 
 
 app.add_typer(catalog_cmds.items_app, name="items")
 catalog_cmds.register(app)
 chat_cmds.register(app)
 session_cmds.register(app)
+dialogue_cmds.register(app)
+eval_cmds.register(app)
+serve_cmds.register(app)
+train_cmds.register(app)
+simulate_cmds.register(app)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from recpilot.errors import UserError
 from recpilot.memory.sessions import SessionStore
 
 
@@ -26,6 +27,11 @@ def state_cmd(
     store = SessionStore(ctx.obj.sessions_db)
     sess = store.get(session)
     if remove:
+        keys = removable_keys(sess.state)
+        unknown = [key for key in remove if key.lower() not in keys]
+        if unknown:
+            raise UserError(f"session {sess.id} has no entry {', '.join(map(repr, unknown))}; "
+                            f"its keys: {', '.join(sorted(keys)) or '(none)'}")
         for key in remove:
             sess.state = sess.state.remove(key)
         store.save(sess)
@@ -50,3 +56,8 @@ def sessions_cmd(
     for r in rows:
         when = datetime.fromtimestamp(r.updated).strftime("%Y-%m-%d %H:%M")
         typer.echo(f"{r.id}\t{r.user_id}\t{r.catalog}\t{r.turns} turns\t{when}")
+
+
+def removable_keys(state) -> set[str]:
+    """The keys ``PreferenceState.remove`` acts on: every chip's key, and keywords as written."""
+    return {chip["key"] for chip in state.chips()} | {k.lower() for k in state.keywords}

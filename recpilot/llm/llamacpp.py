@@ -23,11 +23,30 @@ def shipped_model_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / SHIPPED_GGUF
 
 
+def default_threads() -> int:
+    """Half the logical CPUs, llama-cpp-python's own default. Taking every CPU is slower on a busy
+    machine: llama.cpp's threads wait for each other at every step, so one descheduled thread stalls
+    them all (measured on a loaded 2-core machine: a 16-48 token call took 3-70 s on 2 threads and
+    0.5-1 s on 1)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+_load_lock = threading.Lock()
+
+
+def _load(path: str, n_ctx: int, n_threads: int, seed: int) -> tuple[object, threading.Lock]:
+    """One loaded model per configuration and process, with the lock that guards it: a Llama
+    context serves one call at a time, and two threads loading or calling one at once end the
+    process without a word. (``lru_cache`` alone would let two first callers both load.)"""
+    with _load_lock:
+        return _load_once(path, n_ctx, n_threads, seed)
+
+
 @lru_cache(maxsize=2)
-def _load(path: str, n_ctx: int, n_threads: int, seed: int):
+def _load_once(path: str, n_ctx: int, n_threads: int, seed: int) -> tuple[object, threading.Lock]:
     from llama_cpp import Llama
 
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False), threading.Lock()
 
 
 class LlamaCppChatModel(ChatModel):
@@ -38,28 +57,30 @@ class LlamaCppChatModel(ChatModel):
         self.model_path = model_path
         self.name = model_path.stem
         self.n_ctx, self.seed = n_ctx, seed
-        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.n_threads = n_threads or default_threads()
         self.default_temperature = temperature
-        self._lock = threading.Lock()  # a Llama context serves one call at a time
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LlamaCppChatModel:
         return cls(settings.model_path or shipped_model_path(), settings.n_ctx, settings.n_threads,
                    settings.seed, settings.temperature)
 
-    @property
-    def llama(self):
+    def _loaded(self) -> tuple[object, threading.Lock]:
         try:
             return _load(str(self.model_path), self.n_ctx, self.n_threads, self.seed)
         except Exception as exc:
             raise LLMUnavailable(f"cannot load {self.model_path.name}: {exc}") from exc
 
+    @property
+    def llama(self):
+        return self._loaded()[0]
+
     def _complete(self, messages: list[Message], *, json_schema, max_tokens, temperature) -> LLMResponse:
         kwargs = {}
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
-        llama = self.llama
-        with self._lock:
+        llama, lock = self._loaded()  # the lock is shared by every instance over the same model
+        with lock:
             try:
                 out = llama.create_chat_completion(
                     messages=[m.model_dump() for m in messages], max_tokens=max_tokens,

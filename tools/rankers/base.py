@@ -158,6 +158,8 @@ class Ranker(ABC):
     @classmethod
     def load(cls, path: Path | str) -> Ranker:
         """The ranker saved at ``path``; called on ``Ranker`` it returns whichever kind it is."""
+        from recpilot.tools.rankers import factory  # noqa: F401  (registers the built-in rankers)
+
         blob = torch.load(Path(path), map_location="cpu", weights_only=True)
         if blob.get("format") != FORMAT:
             raise UserError(f"{path}: unsupported ranker checkpoint format {blob.get('format')!r}")

@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recpilot.catalog import Catalog, version_dir
 from recpilot.errors import UserError
 from recpilot.settings import Settings
-from recpilot.tools.rankers.base import Ranker
+
+if TYPE_CHECKING:
+    from recpilot.tools.rankers.base import Ranker
 
 
 def models_dir(settings: Settings) -> Path:
@@ -66,6 +69,7 @@ def load_checkpoint(settings: Settings, catalog: Catalog, model: str | None = No
     path, meta_path = folder / f"{model}.pt", folder / f"{model}.json"
     if not path.exists() or not meta_path.exists():
         return None
+    from recpilot.tools.rankers.base import Ranker  # imports torch: only when there is a model
     try:
         meta = json.loads(meta_path.read_text())
         ranker = Ranker.load(path)

@@ -19,11 +19,14 @@ never evaluated). The demo ratings carry no timestamps, so the holdout is random
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from recpilot.catalog import Interactions
+
+if TYPE_CHECKING:
+    import torch
 
 POSITIVE_MIN_RATING = 4.0
 
@@ -100,6 +103,8 @@ class UserItems:
 
     def dense(self, users: np.ndarray | None = None) -> torch.Tensor:
         """float32 (len(users), n_items) 0/1 tensor of these rows (all rows by default)."""
+        import torch  # here, so that loading a scorer without a model never imports torch
+
         users = np.arange(self.n_users) if users is None else np.asarray(users, dtype=np.int64)
         out = torch.zeros(len(users), self.n_items)
         lengths = self.indptr[users + 1] - self.indptr[users]

@@ -8,15 +8,14 @@ from recpilot.errors import UserError
 from recpilot.tools.rankers.base import Ranker, registered
 from recpilot.tools.rankers.itemknn import ItemKNNRanker
 from recpilot.tools.rankers.mf import MFRanker
-from recpilot.tools.rankers.multvae import MultVAERanker
 from recpilot.tools.rankers.popularity import PopularityRanker
 from recpilot.tools.rankers.slim import SlimRanker
 
 #: every ranker, the trained ones first
 RANKERS: dict[str, type[Ranker]] = {
-    cls.name: cls for cls in (SlimRanker, MultVAERanker, MFRanker, ItemKNNRanker, PopularityRanker)
+    cls.name: cls for cls in (SlimRanker, MFRanker, ItemKNNRanker, PopularityRanker)
 }
-TRAINED = ("slim", "multvae", "mf")
+TRAINED = ("slim", "mf")
 BASELINES = ("popularity", "itemknn")
 
 

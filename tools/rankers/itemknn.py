@@ -17,8 +17,8 @@ from recpilot.tools.rankers.data import UserItems
 
 
 class ItemKNNOptions(RankerOptions):
-    neighbours: int = Field(200, ge=1, le=5000, description="similar items kept per item")
-    shrink: float = Field(10.0, ge=0.0, description="added to the cosine's denominator")
+    neighbours: int = Field(25, ge=1, le=5000, description="similar items kept per item")
+    shrink: float = Field(2.0, ge=0.0, description="added to the cosine's denominator")
 
 
 class ItemKNNRanker(Ranker):

@@ -7,7 +7,8 @@ rejected. The trained ranker scores the candidates from that history (a new read
 in: no retraining), the scores are min-max scaled over the candidates, and the result is
 ``weight`` × that + (1 - ``weight``) × the preference scorer's score. Books the reader
 already rated sink to the bottom. The best candidates get a reason naming the liked book
-most co-liked with them in the ratings: "readers who liked X also liked this".
+most specifically co-liked with them in the ratings (shared readers / sqrt(readers of X), at
+least ``min_support`` shared readers): "readers who liked X also liked this".
 
 With no history at all the preference scorer's result is returned unchanged.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,9 +27,11 @@ from recpilot.errors import UserError
 from recpilot.settings import Settings
 from recpilot.tools.context import ToolContext
 from recpilot.tools.rank import PreferenceScorer
-from recpilot.tools.rankers.base import Ranker
 from recpilot.tools.rankers.checkpoint import load_checkpoint
 from recpilot.tools.rankers.data import UserItems, positives
+
+if TYPE_CHECKING:
+    from recpilot.tools.rankers.base import Ranker
 
 NO_RANKER_NOTE = "no trained ranker: using preference × popularity"
 SEEN_PENALTY = 1.0  # blended scores live in about [-0.3, 1]: this puts read books last
@@ -127,9 +131,12 @@ class TrainedScorer:
         if not top:
             return
         co = self.co_likes(history, rows[top])  # (len(top), len(history))
+        # the liked book most *specifically* co-liked (cosine-like: a classic everyone read
+        # co-occurs with everything), among those with at least min_support shared readers
+        affinity = np.where(co >= self.min_support, co / np.sqrt(self.readers.lengths()[history]), -1.0)
         for slot, i in enumerate(top):
-            best = int(np.argmax(co[slot]))
-            if co[slot, best] >= self.min_support:
+            best = int(np.argmax(affinity[slot]))
+            if affinity[slot, best] > 0:
                 title = self.catalog.items[int(history[best])].title
                 reasons[i].insert(0, f"readers who liked {title} also liked this")
             else:

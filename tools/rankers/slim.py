@@ -11,9 +11,9 @@ keeps W near zero where the data says little.
 Why this model: it keeps what makes item-kNN strong on 2.7k users (sparse, exact
 co-occurrence structure: series, authors), but learns how much each neighbour matters and
 corrects for popularity, instead of counting. It needs no order (the demo ratings have no
-timestamps), scores a new user straight from the items they liked (fold-in is free: there
-are no user parameters), and every score decomposes into per-liked-item contributions, so
-"readers who liked X also liked this" names the X that actually drove the score.
+timestamps), and scores a new user straight from the items they liked (fold-in is free:
+there are no user parameters). On the demo's validation split it beat item-kNN, BPR-MF and
+a Mult-VAE we tried (see ``recpilot train ranker`` for the numbers).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from recpilot.tools.rankers.training import run_epochs
 
 
 class SlimOptions(RankerOptions):
-    neighbours: int = Field(100, ge=1, le=5000, description="support of each item's row of W")
-    dropout: float = Field(0.5, ge=0.0, lt=1.0, description="share of the history hidden while training")
-    lr: float = Field(1e-2, gt=0, le=10.0)
+    neighbours: int = Field(25, ge=1, le=5000, description="support of each item's row of W")
+    dropout: float = Field(0.25, ge=0.0, lt=1.0, description="share of the history hidden while training")
+    lr: float = Field(0.03, gt=0, le=10.0)
     weight_decay: float = Field(1e-6, ge=0)
     batch_size: int = Field(256, ge=1)
     epochs: int = Field(40, ge=1, le=10_000)
@@ -98,11 +98,6 @@ class SlimRanker(Ranker):
             out = self.module(torch.from_numpy(histories.user_of_each()), torch.from_numpy(histories.indices),
                               histories.n_users)
             return out[:, torch.from_numpy(items)].numpy()
-
-    def contributions(self, history: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """(len(history), len(items)) W[h, j]: how much each liked item adds to each item's score."""
-        dense = self._dense_rows(np.asarray(history, dtype=np.int64))
-        return dense[:, np.asarray(items, dtype=np.int64)]
 
     def _dense_rows(self, rows: np.ndarray) -> np.ndarray:
         with torch.no_grad():

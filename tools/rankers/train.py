@@ -70,7 +70,7 @@ def train_ranker(settings: Settings, catalog: Catalog, model: str = "slim", *, e
         "users": metrics["users"], "baselines": baselines, "train_seconds": fit.seconds,
         "hr@10_vs_popularity": round(metrics["hr@10"] / max(baselines["popularity"]["hr@10"], 1e-9), 3),
         "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
-        "valid_ndcg@10": fit.best_valid, "seed": seed, "options": ranker.options.model_dump(),
+        "valid_ndcg@10": fit.best_valid, "losses": fit.losses, "valid_curve": fit.valid, "seed": seed, "options": ranker.options.model_dump(),
         "split": split.describe(), "positives": f"rating >= {POSITIVE_MIN_RATING:g} (all when unrated)",
         "threads": torch.get_num_threads(), "machine": platform.machine(), "torch": torch.__version__,
     }

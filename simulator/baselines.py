@@ -1,0 +1,136 @@
+"""Baselines run through the same harness as RecPilot.
+
+- popularity: the most popular items, ignoring the conversation, never repeating one shown;
+- retrieval: the whole user side of the dialogue embedded as one query, top-k from the vector
+  store through the ``search_items`` tool (no parser, no planner, no constraints);
+- llm-only: the LLM names items from its own knowledge; names are mapped to the catalog by
+  fuzzy title match (rapidfuzz) and unmatched names are kept as ids outside the catalog, so
+  they count as hallucinations.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from recpilot.catalog import Catalog
+from recpilot.errors import LLMUnavailable
+from recpilot.llm.base import ChatModel
+from recpilot.prompts import render
+from recpilot.simulator.agents import DialogueAgent, DialogueSoFar
+from recpilot.simulator.leak import normalize, title_variants
+from recpilot.simulator.models import AgentReply, ToolCallRecord
+from recpilot.simulator.target import domain_noun
+
+UNMATCHED = "unmatched:"
+MATCH_CUTOFF = 85.0
+
+
+class PopularityAgent(DialogueAgent):
+    name = "popularity"
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.order = np.argsort(-catalog.popularity, kind="stable")
+
+    def respond(self, dialogue: DialogueSoFar, k: int) -> AgentReply:
+        t0 = time.perf_counter()
+        shown, ids = dialogue.shown, []
+        for row in self.order:
+            item = self.catalog.items[int(row)]
+            if item.id not in shown:
+                ids.append(item.id)
+                if len(ids) == k:
+                    break
+        return _reply(self.catalog, ids, "The most popular picks.", t0)
+
+
+class RetrievalAgent(DialogueAgent):
+    name = "retrieval"
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    def respond(self, dialogue: DialogueSoFar, k: int) -> AgentReply:
+        from recpilot.tools import TOOLS
+        from recpilot.tools.context import ToolContext
+
+        t0 = time.perf_counter()
+        query = " ".join(dialogue.user)[-2000:] or "-"
+        shown = dialogue.shown
+        ctx = ToolContext(catalog=self.catalog)
+        s0 = time.perf_counter()
+        TOOLS["search_items"](ctx, {"query": query, "limit": min(2000, k + len(shown) + 5)})
+        call = ToolCallRecord(tool="search_items", args={"query": query, "limit": k + len(shown) + 5},
+                              candidates=len(ctx.bus), duration_ms=round((time.perf_counter() - s0) * 1000, 1))
+        ids = [self.catalog.items[r].id for r in ctx.bus.rows.tolist() if self.catalog.items[r].id not in shown][:k]
+        reply = _reply(self.catalog, ids, "Closest to what you said.", t0)
+        reply.tool_calls = [call]
+        return reply
+
+
+class LLMOnlyAgent(DialogueAgent):
+    name = "llm-only"
+
+    def __init__(self, catalog: Catalog, llm: ChatModel):
+        self.catalog, self.llm = catalog, llm
+        self.llm_name = llm.name
+        self.noun = domain_noun(catalog)
+        self.keys: list[str] = []
+        self.rows: list[int] = []
+        best: dict[str, int] = {}
+        for row, item in enumerate(catalog.items):
+            for key in title_variants(item.title)[:2]:
+                if key not in best or catalog.popularity[row] > catalog.popularity[best[key]]:
+                    best[key] = row
+        self.keys, self.rows = list(best), list(best.values())
+
+    def respond(self, dialogue: DialogueSoFar, k: int) -> AgentReply:
+        t0 = time.perf_counter()
+        shown_titles = [t for r in dialogue.replies for t in r.titles]
+        messages = render("sim_baseline_llm", noun=self.noun, k=k, dialogue=" / ".join(dialogue.user)[-1500:],
+                          shown="; ".join(shown_titles[-15:]) or "(none)")
+        try:
+            response = self.llm.complete(messages, max_tokens=12 * k, temperature=0.0)
+        except LLMUnavailable as exc:
+            reply = _reply(self.catalog, [], f"(the LLM failed: {exc})", t0)
+            return reply
+        ids = []
+        shown = dialogue.shown
+        for name in parse_names(response.text)[: 2 * k]:
+            item_id = self.match(name)
+            if item_id not in shown and item_id not in ids:
+                ids.append(item_id)
+            if len(ids) == k:
+                break
+        reply = _reply(self.catalog, ids, response.text.strip()[:500], t0)
+        reply.llm_calls, reply.prompt_tokens, reply.completion_tokens = 1, response.prompt_tokens, response.completion_tokens
+        return reply
+
+    def match(self, name: str) -> str:
+        """The catalog id whose title matches ``name`` closely enough, else an unmatched id."""
+        key = normalize(re.split(r"\s+by\s+", name)[0])
+        if key.startswith(("the ", "a ", "an ")):
+            key = key.split(" ", 1)[1]
+        hit = process.extractOne(key, self.keys, scorer=fuzz.ratio, score_cutoff=MATCH_CUTOFF) if key else None
+        if hit is None:
+            return UNMATCHED + name[:80]
+        return self.catalog.items[self.rows[hit[2]]].id
+
+
+def parse_names(text: str) -> list[str]:
+    """One name per line, without numbering, bullets or quotes."""
+    names = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:\d+[.)]|[-*•])\s*", "", line).strip().strip("\"“”*'").strip()
+        if 2 <= len(line) <= 150:
+            names.append(line)
+    return names
+
+
+def _reply(catalog: Catalog, ids: list[str], text: str, t0: float) -> AgentReply:
+    titles = [catalog.get(i).title if catalog.has(i) else i for i in ids]
+    return AgentReply(item_ids=ids, titles=titles, text=text, latency_ms=round((time.perf_counter() - t0) * 1000, 1))

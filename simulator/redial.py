@@ -1,0 +1,243 @@
+"""The ReDial human-dialogue benchmark: its files, its movies as a catalog, and the replay.
+
+ReDial (Li et al., NeurIPS 2018, CC BY 4.0) records a seeker and a human recommender
+talking about movies, written as ``@<movieId>`` in the text. We replay each dialogue through
+RecPilot and score two things (see ``redial_metrics`` for the exact counting):
+
+* the parser: which movies the seeker liked or disliked, against the seeker's own labels;
+* recommendations: at each recommender turn that names movies, what RecPilot would have
+  recommended from the dialogue so far, as Recall@1/10/50 of the movies named.
+
+How a dialogue is replayed (decisions, stated once):
+
+* ``@id`` becomes the movie's title without the year (from ``movieMentions``, else the
+  catalog); an id known to neither becomes "a movie".
+* Seeker messages go, in order, through one RecPilot session on the ``redial`` catalog with
+  k = 50, exactly as a user's messages would. RecPilot's own 50 items are not kept as
+  "shown" (the seeker never saw them). Each human recommender turn is written into the
+  session as the reply to the seeker's last turn, with the movies it named as the items
+  shown: "that one" or "the second one" then resolves to them, and they are not suggested
+  again, just as the agent would not repeat its own suggestions.
+* RecPilot's prediction at a recommender turn is its latest non-empty recommendation list
+  (a seeker turn of chit-chat or a question about a movie changes nothing it would
+  recommend). Before the seeker has asked for anything it has no prediction; those turns
+  count as misses and are counted as ``turns_without_prediction``.
+* Parser reading: ``liked_items`` and ``anchors`` ("something like X") of the final state
+  are liked; ``rejected_items`` are disliked, except movies the parser rejected only because
+  the seeker had already seen them (its note "already read/seen"): having seen a movie says
+  nothing about liking it, so those are neither. A title the parser grounded to another
+  catalog entry with the same title (ReDial lists some movies twice) counts as that movie.
+* Long-term memory is off: every dialogue is a new user.
+* Baselines (the harness's own, ``baselines.py``) see the same points: popularity (most
+  mentioned movies in ReDial) and retrieval (the seeker's text so far, embedded and searched
+  in the catalog's vector store with the ``search_items`` tool). Like RecPilot, they do not
+  suggest a movie the human recommender already named.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+from recpilot.errors import UserError
+
+MENTION = re.compile(r"@(\d+)")
+_YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})\)\s*$")
+CATALOG_NAME = "redial"
+
+
+class RedialFormatError(UserError):
+    """A ReDial file that cannot be read at all."""
+
+
+# --- movies -----------------------------------------------------------------------------------
+class Movie(BaseModel):
+    id: str
+    title: str
+    year: int | None = None
+    mentions: int = 0
+
+
+def split_title(name: str) -> tuple[str, int | None]:
+    """``"Ninja Assassin (2009)"`` -> ``("Ninja Assassin", 2009)``; no year -> ``(name, None)``."""
+    name = " ".join(str(name).split())
+    m = _YEAR.match(name)
+    if m and m.group("title").strip():
+        return m.group("title").strip(), int(m.group("year"))
+    return name, None
+
+
+def default_movies_path(data: Path) -> Path:
+    return Path(data).parent / "movies_with_mentions.csv"
+
+
+def read_movies(path: Path) -> tuple[list[Movie], list[str]]:
+    """The movies and, for each row that could not be read, why."""
+    path = Path(path)
+    if not path.is_file():
+        raise RedialFormatError(f"movies file not found: {path}")
+    movies, errors = [], []
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"movieId", "movieName"} - set(reader.fieldnames or [])
+        if missing:
+            raise RedialFormatError(f"{path}: missing columns {sorted(missing)} (need movieId,movieName[,nbMentions])")
+        for lineno, row in enumerate(reader, start=2):
+            movie_id, name = (row.get("movieId") or "").strip(), (row.get("movieName") or "").strip()
+            if not movie_id or not name:
+                errors.append(f"line {lineno}: empty movieId or movieName")
+                continue
+            title, year = split_title(name)
+            try:
+                mentions = int(float(row.get("nbMentions") or 0))
+            except ValueError:
+                errors.append(f"line {lineno}: nbMentions is not a number: {row.get('nbMentions')!r}")
+                mentions = 0
+            movies.append(Movie(id=movie_id, title=title, year=year, mentions=mentions))
+    if not movies:
+        raise RedialFormatError(f"no movies in {path}")
+    return movies, errors
+
+
+_SCHEMA = {"id": "id", "title": "title", "numeric": ["year", "mentions"], "year": "year",
+           "popularity": "mentions", "keep": ["name"]}
+
+
+def ensure_redial_catalog(settings, movies_path: Path, notify: Callable[[str], None] | None = None):
+    """The ``redial`` catalog in ``settings.home``, ingested from ``movies_path`` unless it already is."""
+    from recpilot.catalog import current_version, load_catalog
+    from recpilot.ingest import ingest
+
+    movies, errors = read_movies(movies_path)
+    work = settings.home / "datasets" / CATALOG_NAME
+    work.mkdir(parents=True, exist_ok=True)
+    rows = [{"id": m.id, "title": m.title, "year": m.year, "mentions": m.mentions,
+             "name": f"{m.title} ({m.year})" if m.year else m.title} for m in movies]
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    digest = hashlib.sha1((body + json.dumps(_SCHEMA, sort_keys=True)).encode()).hexdigest()
+    marker = work / "source.json"
+    if current_version(settings, CATALOG_NAME) and marker.exists() \
+            and json.loads(marker.read_text()).get("digest") == digest:
+        return load_catalog(settings, CATALOG_NAME)
+    if notify:
+        notify(f"ingesting {len(movies)} ReDial movies from {movies_path} as catalog {CATALOG_NAME!r}"
+               + (f" ({len(errors)} rows skipped)" if errors else ""))
+    (work / "movies.jsonl").write_text(body, encoding="utf-8")
+    (work / "schema.yaml").write_text(yaml.safe_dump(_SCHEMA))
+    ingest(settings, work / "movies.jsonl", name=CATALOG_NAME, schema_file=work / "schema.yaml")
+    marker.write_text(json.dumps({"digest": digest, "source": str(movies_path)}))
+    return load_catalog(settings, CATALOG_NAME)
+
+
+# --- dialogues --------------------------------------------------------------------------------
+class Message(BaseModel):
+    sender: Literal["seeker", "recommender"]
+    text: str
+    mentions: list[str] = Field(default_factory=list)
+
+
+class RedialDialogue(BaseModel):
+    id: str
+    messages: list[Message]
+    titles: dict[str, str] = Field(default_factory=dict, description="movieMentions: id -> name")
+    labels: dict[str, int] = Field(default_factory=dict, description="id -> liked (0, 1, 2)")
+    label_source: Literal["initiator", "respondent", "none"] = "none"
+
+    @property
+    def mentioned(self) -> set[str]:
+        return set(self.titles) | {m for msg in self.messages for m in msg.mentions}
+
+
+def parse_dialogue(raw: dict) -> RedialDialogue:
+    """One ReDial record; raises ``ValueError`` saying what is wrong."""
+    try:
+        seeker = raw["initiatorWorkerId"]
+        messages = [Message(sender="seeker" if m["senderWorkerId"] == seeker else "recommender",
+                            text=str(m.get("text") or ""), mentions=MENTION.findall(str(m.get("text") or "")))
+                    for m in raw["messages"]]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"missing or malformed field: {exc}") from None
+    titles = {str(k): str(v) for k, v in (raw.get("movieMentions") or {}).items()} \
+        if isinstance(raw.get("movieMentions"), dict) else {}
+    labels, source = {}, "none"
+    for key, name in (("initiatorQuestions", "initiator"), ("respondentQuestions", "respondent")):
+        form = raw.get(key)
+        if isinstance(form, dict) and form:
+            for movie_id, answers in form.items():
+                liked = answers.get("liked") if isinstance(answers, dict) else None
+                if str(liked) in ("0", "1", "2"):
+                    labels[str(movie_id)] = int(liked)
+            source = name
+            break
+    return RedialDialogue(id=str(raw.get("conversationId", "")), messages=messages, titles=titles,
+                          labels=labels, label_source=source)
+
+
+def read_dialogues(path: Path, limit: int | None = None) -> tuple[list[RedialDialogue], list[str]]:
+    """The dialogues of a ReDial JSONL file (the first ``limit``) and, per unreadable line, why."""
+    path = Path(path)
+    if not path.is_file():
+        raise RedialFormatError(f"dialogue file not found: {path}")
+    out, errors = [], []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if limit is not None and len(out) >= limit:
+                break
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                if not isinstance(raw, dict):
+                    raise ValueError("not a JSON object")
+                dialogue = parse_dialogue(raw)
+                dialogue.id = dialogue.id or f"line-{lineno}"
+                out.append(dialogue)
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+                errors.append(f"line {lineno}: {exc}")
+    if not out:
+        raise RedialFormatError(f"no readable dialogue in {path}" + (f" ({errors[0]})" if errors else ""))
+    return out, errors
+
+
+def render(text: str, dialogue: RedialDialogue, catalog) -> str:
+    """The message with every ``@id`` replaced by the movie's title (without the year)."""
+    def title(m: re.Match) -> str:
+        movie_id = m.group(1)
+        if movie_id in dialogue.titles:
+            return split_title(dialogue.titles[movie_id])[0]
+        if catalog.has(movie_id):
+            return catalog.get(movie_id).title
+        return "a movie"
+
+    return " ".join(MENTION.sub(title, text).split())
+
+
+def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = None, limit: int | None = None,
+                    with_baselines: bool = True, progress: Callable[[int, int], None] | None = None,
+                    notify: Callable[[str], None] | None = None) -> dict:
+    """Replays and scores ``data``; writes ``out/summary.json``, ``out/report.md`` and
+    ``out/dialogues.jsonl`` (what each system predicted where); returns the summary."""
+    from recpilot.simulator.redial_replay import evaluate
+    from recpilot.simulator.redial_report import write_report
+
+    start = time.perf_counter()
+    movies = Path(movies) if movies else default_movies_path(data)
+    dialogues, errors = read_dialogues(data, limit)
+    catalog = ensure_redial_catalog(settings, movies, notify)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = evaluate(settings, catalog, dialogues, out, with_baselines=with_baselines, progress=progress)
+    summary.update({"data": str(data), "movies": str(movies), "skipped_lines": errors[:20],
+                    "llm_backend": settings.llm.backend, "seconds": round(time.perf_counter() - start, 1)})
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_report(summary, out / "report.md")
+    return summary

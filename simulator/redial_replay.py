@@ -1,0 +1,196 @@
+"""Replaying ReDial dialogues through RecPilot and the baselines (the decisions are stated in
+``redial.py``'s docstring; the counting in ``redial_metrics.py``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from recpilot.agent.steps import ParseStep, ReplyStep
+from recpilot.memory.sessions import TurnRecord
+from recpilot.preferences import PreferenceState
+from recpilot.simulator.agents import DialogueSoFar
+from recpilot.simulator.models import AgentReply
+from recpilot.simulator.redial import RedialDialogue, render
+from recpilot.simulator.redial_metrics import (
+    ParserCounts,
+    RecPoint,
+    recommendation_scores,
+    score_preferences,
+)
+
+K = 50
+_SEEN_NOTE = re.compile(r"^already read/seen: (?P<title>.*)$")
+
+
+def build_baselines(catalog) -> list:
+    """The harness's own baselines (``simulator/baselines.py``), so they are the same everywhere:
+    popularity (most mentioned ReDial movies) and retrieval (the seeker's text so far, embedded
+    and searched with the ``search_items`` tool). Both skip what the human recommender named
+    already, as RecPilot does."""
+    from recpilot.simulator.baselines import PopularityAgent, RetrievalAgent
+
+    return [PopularityAgent(catalog), RetrievalAgent(catalog)]
+
+
+def build_agent(settings, catalog, sessions_db: Path):
+    """RecPilot on the redial catalog, without long-term memory (every dialogue is a new user)."""
+    from recpilot.agent.agent import RecPilot
+    from recpilot.llm.base import build_chat_model
+    from recpilot.memory.sessions import SessionStore
+
+    agent_settings = settings.model_copy(update={"catalog": catalog.name})
+    return RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None)
+
+
+def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -> dict:
+    """One dialogue: the parser's reading, and every system's predictions at each point."""
+    catalog, store = agent.catalog, agent.store
+    user_id = f"redial-{dialogue.id}{run_id}"
+    session_id: str | None = None
+    latest: list[str] = []
+    seen_only: set[str] = set()
+    before: list[str] = []
+    points: dict[str, list[RecPoint]] = {"recpilot": [], **{b.name: [] for b in baselines}}
+    so_far = DialogueSoFar(id=dialogue.id)  # what the baselines see: seeker text, recommender's movies
+    agent_turns, agent_ms = 0, 0.0
+    replied = False
+    for msg in dialogue.messages:
+        text = render(msg.text, dialogue, catalog)
+        if msg.sender == "seeker" and text:
+            t0 = time.perf_counter()
+            reply, update = None, None
+            for step in agent.turn(text, session_id, user_id, K):
+                if isinstance(step, ParseStep):
+                    update = step.update
+                elif isinstance(step, ReplyStep):
+                    reply = step.result
+            agent_ms += (time.perf_counter() - t0) * 1000
+            agent_turns += 1
+            session_id = reply.session_id
+            if reply.items:
+                latest = [i.id for i in reply.items]
+            seen_only |= _seen(update)
+            seen_only -= {r.id for r in update.liked_items + update.anchors}
+            _record_recommender(store, session_id, None, [], append=False)  # its own items were never shown
+            replied = False
+            so_far.user.append(text)
+        elif msg.sender == "recommender":
+            if msg.mentions:
+                targets = list(dict.fromkeys(msg.mentions))
+                points["recpilot"].append(RecPoint(targets=targets, predictions=latest[:K], mentioned_before=list(before)))
+                for b in baselines:
+                    preds = b.respond(so_far, K + len(set(before))).item_ids
+                    points[b.name].append(RecPoint(targets=targets, predictions=preds, mentioned_before=list(before)))
+            so_far.replies.append(AgentReply(item_ids=[m for m in msg.mentions if catalog.has(m)], text=text))
+            if session_id is None:
+                session_id = store.create(user_id, catalog.name).id
+            _record_recommender(store, session_id, text, [m for m in msg.mentions if catalog.has(m)], append=replied)
+            replied = True
+        before += msg.mentions
+    state = agent.session(session_id).state if session_id else PreferenceState()
+    liked = {r.id for r in state.liked_items + state.anchors}
+    disliked = {r.id for r in state.rejected_items} - seen_only
+    return {"id": dialogue.id, "liked": sorted(liked), "disliked": sorted(disliked), "seen_only": sorted(seen_only),
+            "points": {k: [p.model_dump() for p in v] for k, v in points.items()},
+            "agent_turns": agent_turns, "agent_ms": round(agent_ms, 1)}
+
+
+def _seen(update) -> set[str]:
+    """Items the parser rejected only because the user had already read or seen them."""
+    if update is None:
+        return set()
+    titles = {m.group("title") for n in update.notes if (m := _SEEN_NOTE.match(n))}
+    return {r.id for r in update.rejected_items if r.title in titles}
+
+
+def _record_recommender(store, session_id: str, text: str | None, items: list[str], append: bool) -> None:
+    """Writes the human recommender's turn into the session: its text as the reply to the
+    seeker's last turn and the movies it named as that turn's shown items (``append``: after
+    what the recommender already said in reply to that turn). ``text`` None: only clear the
+    agent's own items from the last turn."""
+    session = store.get(session_id)
+    if not session.turns:
+        session.turns.append(TurnRecord(user="", reply=""))
+    last = session.turns[-1]
+    if text is None:
+        last.items = []
+    elif append:
+        last.reply = f"{last.reply} {text}".strip()
+        last.items = list(dict.fromkeys(last.items + items))
+    else:
+        last.reply, last.items = text, list(dict.fromkeys(items))
+    store.save(session)
+
+
+def same_movie_map(catalog, dialogue: RedialDialogue, predicted: set[str]) -> dict[str, str]:
+    """Predicted id -> the labelled id with the same title, for predictions not labelled themselves."""
+    by_title: dict[str, list[str]] = {}
+    for movie_id in dialogue.labels:
+        name = catalog.get(movie_id).title if catalog.has(movie_id) else dialogue.titles.get(movie_id, "")
+        by_title.setdefault(_norm(name), []).append(movie_id)
+    out = {}
+    for item_id in predicted - set(dialogue.labels):
+        if catalog.has(item_id):
+            same = by_title.get(_norm(catalog.get(item_id).title), [])
+            if len(same) == 1:
+                out[item_id] = same[0]
+    return out
+
+
+def _norm(title: str) -> str:
+    from recpilot.simulator.redial import split_title
+
+    return " ".join(re.findall(r"[a-z0-9]+", split_title(title)[0].lower()))
+
+
+def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, with_baselines: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    run_id = f"-{int(time.time())}"
+    agent = build_agent(settings, catalog, out / "sessions.db")
+    baselines = build_baselines(catalog) if with_baselines else []
+    counts, seen_counts = ParserCounts(), ParserCounts()
+    points: dict[str, list[RecPoint]] = {}
+    turns, ms = 0, 0.0
+    labelled = in_seeker_text = 0
+    with (out / "dialogues.jsonl").open("w") as fh:
+        for i, dialogue in enumerate(dialogues, start=1):
+            record = replay(agent, dialogue, baselines, run_id)
+            liked, disliked = set(record["liked"]), set(record["disliked"])
+            same = same_movie_map(catalog, dialogue, liked | disliked | set(record["seen_only"]))
+            counts.add(score_preferences(dialogue.labels, dialogue.mentioned, liked, disliked, same))
+            seen_counts.add(score_preferences(dialogue.labels, dialogue.mentioned, liked,
+                                              disliked | set(record["seen_only"]), same))
+            seeker_mentions = {m for msg in dialogue.messages if msg.sender == "seeker" for m in msg.mentions}
+            gold = [m for m, v in dialogue.labels.items() if v in (0, 1)]
+            labelled += len(gold)
+            in_seeker_text += sum(m in seeker_mentions for m in gold)
+            for name, pts in record["points"].items():
+                points.setdefault(name, []).extend(RecPoint(**p) for p in pts)
+            turns += record["agent_turns"]
+            ms += record["agent_ms"]
+            record["points"] = {k: [{**p, "predictions": p["predictions"][:10]} for p in v]
+                                for k, v in record["points"].items()}
+            record["labels"] = dialogue.labels
+            fh.write(json.dumps(record) + "\n")
+            if progress:
+                progress(i, len(dialogues))
+    parser = counts.scores()
+    parser.update({
+        "labelled_movies": labelled, "labelled_in_seeker_text": in_seeker_text,
+        "labels_from_respondent_form": sum(d.label_source == "respondent" for d in dialogues),
+        "seen_counted_as_disliked": {k: v for k, v in seen_counts.scores().items()},
+    })
+    summary = {
+        "dialogues": len(dialogues),
+        "catalog": {"name": catalog.name, "items": len(catalog)},
+        "parser": parser,
+        "recommendation": recommendation_scores(points.get("recpilot", []), catalog.has),
+        "baselines": {b.name: {"recommendation": recommendation_scores(points.get(b.name, []), catalog.has)}
+                      for b in baselines},
+        "timing": {"agent_turns": turns, "ms_per_agent_turn": round(ms / turns, 1) if turns else 0.0},
+    }
+    return summary

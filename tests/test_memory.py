@@ -1,0 +1,220 @@
+"""Sessions in SQLite (memory/sessions.py) and long-term per-user memory in chromadb
+(memory/longterm.py), on temp homes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from recpilot.errors import SessionNotFound
+from recpilot.memory.longterm import LongTermMemory
+from recpilot.memory.sessions import Feedback, SessionStore, TurnRecord
+from recpilot.preferences import Constraint, ItemRef, Preference, PreferenceState
+from recpilot.settings import LLMSettings, Settings
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home", llm=LLMSettings(backend="none"))
+
+
+@pytest.fixture
+def store(settings) -> SessionStore:
+    return SessionStore(settings.sessions_db)
+
+
+def fantasy_state() -> PreferenceState:
+    return PreferenceState(
+        constraints=[Constraint(field="genres", op="include", value="fantasy"),
+                     Constraint(field="year", op="gte", value=1990),
+                     Constraint(field="authors", op="exclude", value="J.R.R. Tolkien")],
+        likes=[Preference(field=None, value="dragons", weight=1.0)],
+        dislikes=[Preference(field="genres", value="horror", weight=-1.0)],
+        rejected_items=[ItemRef(id="5", title="The Hobbit")],
+        liked_items=[ItemRef(id="2", title="Harry Potter and the Sorcerer's Stone")],
+    )
+
+
+# --- SessionStore ------------------------------------------------------------------------------
+def test_session_store_persists_across_a_restart(settings, store):
+    session = store.create("alice", "demo")
+    session.state = fantasy_state()
+    session.turns.append(TurnRecord(user="fantasy please", reply="Here you go", items=["1", "2"], intent="recommend"))
+    session.turns.append(TurnRecord(user="not the first one", items=["3"], intent="reject", focus="3"))
+    session.feedback.append(Feedback(item_id="2", kind="like"))
+    store.save(session)
+
+    reopened = SessionStore(settings.sessions_db).get(session.id)  # a new process, in effect
+
+    assert reopened.model_dump() == session.model_dump()
+    assert reopened.state.constraints[1].value == 1990
+    assert reopened.last_shown == ["3"] and reopened.shown == {"1", "2", "3"} and reopened.focus == "3"
+
+
+def test_session_store_get_with_another_user_is_not_found(store):
+    session = store.create("alice", "demo")
+    assert store.get(session.id, "alice").id == session.id
+    with pytest.raises(SessionNotFound, match=session.id):
+        store.get(session.id, "mallory")
+    with pytest.raises(SessionNotFound):
+        store.get_or_create(session.id, "mallory", "demo")  # nor can it be taken over
+    assert store.get(session.id).user_id == "alice"
+
+
+def test_session_store_unknown_session_is_not_found(store):
+    with pytest.raises(SessionNotFound, match="'nope'"):
+        store.get("nope")
+
+
+def test_session_store_get_or_create_keeps_a_chosen_id(store):
+    created = store.get_or_create("my-session", "bob", "demo")
+    assert created.id == "my-session"
+    created.turns.append(TurnRecord(user="hi"))
+    store.save(created)
+    again = store.get_or_create("my-session", "bob", "demo")
+    assert len(again.turns) == 1
+    fresh = store.get_or_create(None, "bob", "demo")
+    assert fresh.id != "my-session"
+
+
+def test_session_store_lists_by_user_newest_first(store):
+    a1 = store.create("alice", "demo")
+    b1 = store.create("bob", "movies")
+    a2 = store.create("alice", "demo")
+    a1.turns.append(TurnRecord(user="hello again"))
+    store.save(a1)  # a1 is now the most recently updated
+
+    alice = store.list("alice")
+    assert [s.id for s in alice] == [a1.id, a2.id]
+    assert alice[0].turns == 1 and alice[0].catalog == "demo"
+    assert [s.id for s in store.list("bob")] == [b1.id]
+    assert {s.id for s in store.list()} == {a1.id, a2.id, b1.id}
+    assert store.list("carol") == []
+    assert len(store.list(limit=2)) == 2
+
+
+def test_session_store_logs_calls_per_session(settings, store):
+    s1 = store.create("alice", "demo")
+    s2 = store.create("alice", "demo")
+    store.log_calls(s1.id, 1, [
+        {"kind": "llm", "name": "parser", "model": "smollm2", "prompt_tokens": 120, "completion_tokens": 30,
+         "duration_ms": 410.5},
+        {"kind": "tool", "name": "search_items", "duration_ms": 12.0, "error": None},
+    ])
+    store.log_calls(s1.id, 2, [{"kind": "llm", "name": "reply", "model": "smollm2", "error": "timed out"}])
+    store.log_calls(s2.id, 1, [{"kind": "tool", "name": "filter_items"}])
+
+    calls = SessionStore(settings.sessions_db).calls(s1.id)
+
+    assert [(c["turn"], c["kind"], c["name"]) for c in calls] == [
+        (1, "llm", "parser"), (1, "tool", "search_items"), (2, "llm", "reply"),
+    ]
+    assert calls[0]["prompt_tokens"] == 120 and calls[0]["completion_tokens"] == 30
+    assert calls[2]["error"] == "timed out"
+    # a person debugging can query the same table with plain sqlite3
+    with sqlite3.connect(settings.sessions_db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM calls WHERE session_id = ?", (s2.id,)).fetchone() == (1,)
+
+
+def test_session_store_concurrent_saves_from_threads_do_not_lose_sessions(store):
+    ids: list[str] = []
+    errors: list[Exception] = []
+
+    def work(user: str) -> None:
+        try:
+            for _ in range(10):
+                s = store.create(user, "demo")
+                s.turns.append(TurnRecord(user="x"))
+                store.save(s)
+                ids.append(s.id)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"u{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert len(store.list(limit=1000)) == 40
+    assert all(store.get(i).turns[0].user == "x" for i in ids)
+
+
+# --- LongTermMemory --------------------------------------------------------------------------------------
+def test_longterm_remember_recall_round_trip(settings):
+    memory = LongTermMemory(settings)
+
+    n = memory.remember("alice", "s1", "demo", fantasy_state())
+
+    got = memory.recall("alice", "demo")
+    assert len(got) == n == 6  # 2 include/exclude constraints, 1 like, 1 dislike, 1 liked, 1 rejected item
+    by_kind = {(e.kind, e.field, e.value) for e in got}
+    assert ("like", "genres", "fantasy") in by_kind
+    assert ("dislike", "authors", "J.R.R. Tolkien") in by_kind
+    assert ("dislike", "genres", "horror") in by_kind
+    assert ("like", None, "dragons") in by_kind
+    assert ("rejected_item", None, "5") in by_kind and ("liked_item", None, "2") in by_kind
+    assert all(e.session_id == "s1" and e.at > 0 for e in got)
+
+    hits = memory.recall("alice", "demo", query="dragons", limit=1)
+    assert [h.value for h in hits] == ["dragons"] and hits[0].score is not None
+
+
+def test_longterm_memory_survives_a_new_instance(settings):
+    LongTermMemory(settings).remember("alice", "s1", "demo", fantasy_state())
+    assert len(LongTermMemory(settings).recall("alice", "demo")) == 6
+
+
+def test_longterm_users_are_isolated(settings):
+    memory = LongTermMemory(settings)
+    memory.remember("alice", "s1", "demo", fantasy_state())
+    bob_state = PreferenceState(likes=[Preference(field=None, value="submarines")])
+    memory.remember("bob", "s2", "demo", bob_state)
+
+    for query in (None, "dragons fantasy Tolkien Hobbit", "submarines"):
+        bob = memory.recall("bob", "demo", query=query, limit=50)
+        assert [e.value for e in bob] == ["submarines"], query
+        alice = memory.recall("alice", "demo", query=query, limit=50)
+        assert "submarines" not in {e.value for e in alice}
+        assert len(alice) == 6
+    assert memory.recall("carol", "demo") == []
+    assert memory.recall("carol", "demo", query="dragons") == []
+    # and per catalog: alice's book memories are not her movie memories
+    assert memory.recall("alice", "movies") == []
+
+    memory.forget("alice")
+    assert memory.recall("alice", "demo") == []
+    assert len(memory.recall("bob", "demo")) == 1
+
+
+def test_longterm_remember_is_an_idempotent_upsert(settings):
+    memory = LongTermMemory(settings)
+    state = fantasy_state()
+    memory.remember("alice", "s1", "demo", state)
+    memory.remember("alice", "s1", "demo", state)
+    memory.remember("alice", "s2", "demo", state)  # the same preference from a later session
+
+    got = memory.recall("alice", "demo", limit=100)
+
+    assert len(got) == 6
+    assert {e.session_id for e in got} == {"s2"}  # the latest session's entry replaced the older one
+    assert memory.collection.count() == 6
+
+
+def test_longterm_recall_can_exclude_the_current_session(settings):
+    memory = LongTermMemory(settings)
+    memory.remember("alice", "old", "demo", PreferenceState(likes=[Preference(field=None, value="pirates")]))
+    memory.remember("alice", "now", "demo", PreferenceState(likes=[Preference(field=None, value="robots")]))
+
+    got = memory.recall("alice", "demo", exclude_session="now")
+
+    assert [e.value for e in got] == ["pirates"]
+
+
+def test_longterm_empty_state_stores_nothing(settings):
+    memory = LongTermMemory(settings)
+    assert memory.remember("alice", "s1", "demo", PreferenceState()) == 0
+    assert memory.recall("alice", "demo") == []

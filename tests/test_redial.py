@@ -1,0 +1,226 @@
+"""The ReDial benchmark: loader, scorer and the whole run on a tiny hand-written file.
+
+tests/fixtures/redial_tiny.jsonl holds three dialogues over the 18 movies of
+tests/fixtures/movies_with_mentions.csv; every expected number below is worked out by hand
+in the comments next to it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from conftest import REPO
+from typer.testing import CliRunner
+
+from recpilot.catalog import load_catalog
+from recpilot.settings import LLMSettings, Settings
+from recpilot.simulator.redial import (
+    RedialFormatError,
+    read_dialogues,
+    read_movies,
+    render,
+    run_redial_eval,
+    split_title,
+)
+from recpilot.simulator.redial_metrics import RecPoint, recall_at_k, score_preferences
+
+FIXTURES = REPO / "tests" / "fixtures"
+TINY = FIXTURES / "redial_tiny.jsonl"
+MOVIES = FIXTURES / "movies_with_mentions.csv"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Ninja Assassin (2009)", ("Ninja Assassin", 2009)),
+    ("Police Academy  (1984)", ("Police Academy", 1984)),
+    ("American Pie ", ("American Pie", None)),
+    ("(500) Days of Summer (2009)", ("(500) Days of Summer", 2009)),
+    ("Star Wars (film)", ("Star Wars (film)", None)),
+    ("(1984)", ("(1984)", None)),
+])
+def test_redial_split_title_reads_the_year_in_parentheses(name, expected):
+    assert split_title(name) == expected
+
+
+def test_redial_read_movies_parses_titles_years_and_mentions(tmp_path):
+    movies, errors = read_movies(MOVIES)
+    by_id = {m.id: m for m in movies}
+    assert len(movies) == 18 and errors == []
+    assert (by_id["104"].title, by_id["104"].year, by_id["104"].mentions) == ("American Pie", 1999, 20)
+    assert (by_id["105"].title, by_id["105"].year) == ("American Pie", None)
+    bad = tmp_path / "movies.csv"
+    bad.write_text("movieId,movieName,nbMentions\n1,Heat (1995),3\n2,,4\n3,Up (2009),many\n")
+    movies, errors = read_movies(bad)
+    assert [m.id for m in movies] == ["1", "3"] and movies[1].mentions == 0
+    assert errors == ["line 3: empty movieId or movieName", "line 4: nbMentions is not a number: 'many'"]
+    bad.write_text("id,name\n1,Heat\n")
+    with pytest.raises(RedialFormatError, match="missing columns"):
+        read_movies(bad)
+
+
+def test_redial_read_dialogues_assigns_senders_mentions_and_labels():
+    dialogues, errors = read_dialogues(TINY)
+    assert errors == [] and [d.id for d in dialogues] == ["1", "2", "3"]
+    a, b, c = dialogues
+    assert [m.sender for m in a.messages] == ["seeker", "recommender", "seeker", "recommender", "seeker"]
+    assert a.messages[3].mentions == ["110", "101", "107"]
+    # the seeker's form wins over the recommender's (which says 103 was disliked)
+    assert a.label_source == "initiator" and a.labels["103"] == 1 and a.labels["107"] == 2
+    # an empty seeker form ([]) falls back to the recommender's
+    assert b.label_source == "respondent" and b.labels == {"105": 1, "112": 2, "106": 0, "109": 1}
+    assert b.messages[0].sender == "recommender"
+    assert c.mentioned == {"101", "999", "998"}
+
+
+def test_redial_read_dialogues_skips_malformed_lines_with_their_numbers(tmp_path):
+    path = tmp_path / "d.jsonl"
+    lines = TINY.read_text().splitlines()
+    path.write_text("\n".join([lines[0], "not json", '{"messages": 3}', "[1]", "", lines[1]]) + "\n")
+    dialogues, errors = read_dialogues(path)
+    assert [d.id for d in dialogues] == ["1", "2"]
+    assert [e.split(":")[0] for e in errors] == ["line 2", "line 3", "line 4"]
+    assert read_dialogues(path, limit=1)[0][0].id == "1"
+    with pytest.raises(RedialFormatError, match="not found"):
+        read_dialogues(tmp_path / "missing.jsonl")
+
+
+def test_redial_score_preferences_counts_by_hand():
+    labels = {"a": 1, "b": 1, "c": 0, "d": 2, "e": 0}
+    mentioned = {"a", "b", "c", "d", "e", "f"}
+    counts = score_preferences(labels, mentioned, liked={"a", "c", "d", "f", "z", "a2"}, disliked={"e"},
+                               same_movie={"a2": "b"})
+    # liked: a TP, a2 stands for b TP, c FP (labelled disliked), z FP (never mentioned),
+    # d ignored (label 2), f ignored (mentioned, unlabelled); no liked movie missed
+    assert counts.liked == [2, 2, 0]
+    # disliked: e TP; c missed (read as liked)
+    assert counts.disliked == [1, 0, 1]
+    scores = counts.scores()
+    assert scores["liked"]["precision"] == 0.5 and scores["liked"]["recall"] == 1.0
+    assert scores["liked"]["f1"] == 0.6667 and scores["disliked"]["f1"] == 0.6667
+    assert scores["macro_f1"] == 0.6667
+
+
+def test_redial_recall_at_k_counts_turn_movie_pairs():
+    points = [
+        RecPoint(targets=["x", "y"], predictions=["x"] + [f"p{i}" for i in range(20)] + ["y"]),
+        RecPoint(targets=["m", "z"], predictions=["m", "q", "z"], mentioned_before=["m"]),
+        RecPoint(targets=["w"], predictions=[]),
+    ]
+    # pairs: x@1, y@22, m@1, z@3, w missing -> R@1 2/5, R@10 3/5, R@50 4/5
+    assert recall_at_k(points) == {"recall@1": 0.4, "recall@10": 0.6, "recall@50": 0.8, "turns": 3, "pairs": 5}
+    # filtered: m leaves the targets and the predictions, so z moves to rank 2
+    assert recall_at_k(points, filtered=True) == {"recall@1": 0.25, "recall@10": 0.5, "recall@50": 0.75,
+                                                  "turns": 3, "pairs": 4}
+
+
+# --- the whole run, through the CLI, on the tiny file ---------------------------------------
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    from recpilot.cli.main import app
+
+    home = tmp_path_factory.mktemp("redial-home")
+    out = tmp_path_factory.mktemp("redial-out")
+    result = CliRunner().invoke(app, ["--home", str(home), "--llm-backend", "none", "eval", "redial",
+                                      "--data", str(TINY), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return home, out, result.output
+
+
+@pytest.mark.slow
+def test_redial_eval_writes_summary_and_report(tiny_run):
+    _, out, output = tiny_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["dialogues"] == 3 and summary["movies"] == str(MOVIES)  # the csv next to the data
+    for key in ("recall@1", "recall@10", "recall@50", "turns", "filtered", "out_of_catalog"):
+        assert key in summary["recommendation"] and key in summary["baselines"]["popularity"]["recommendation"]
+    assert set(summary["baselines"]) == {"popularity", "retrieval"}
+    report = (out / "report.md").read_text()
+    assert "| RecPilot |" in report and "| popularity |" in report and "| liked |" in report
+    assert len((out / "dialogues.jsonl").read_text().splitlines()) == 3
+    assert "macro-F1" in output
+
+
+@pytest.mark.slow
+def test_redial_eval_ingests_movies_as_the_redial_catalog(tiny_run):
+    home, _, _ = tiny_run
+    catalog = load_catalog(Settings(home=home, llm=LLMSettings(backend="none")), "redial")
+    assert len(catalog) == 18
+    assert catalog.get("104").title == "American Pie" and catalog.get("104").numeric["year"] == 1999
+    assert catalog.get("105").title == "American Pie" and "year" not in catalog.get("105").numeric
+    assert catalog.schema.popularity == "mentions" and catalog.get("201").numeric["mentions"] == 60
+    dialogue = read_dialogues(TINY)[0][2]
+    assert render("Try @101 or @998, not @999", dialogue, catalog) == "Try The Matrix or a movie, not a movie"
+
+
+@pytest.mark.slow
+def test_redial_eval_parser_score_matches_hand_count(tiny_run):
+    parser = json.loads((tiny_run[1] / "summary.json").read_text())["parser"]
+    # Dialogue 1: "I loved Super Troopers and I hated Titanic" -> 103 liked, 102 disliked;
+    #   "I have seen Jurassic Park already" -> 107 rejected as seen only (neither class; label 2 anyway);
+    #   "Something like Alien" -> 108 liked (anchor). Gold liked 103, 108, 110; disliked 102.
+    #   liked TP 2 FN 1 (110, only named by the recommender); disliked TP 1.
+    # Dialogue 2 (the recommender's form): "I really liked American Pie" grounds to 104, the other
+    #   "American Pie" entry, which counts as 105: liked TP 1; 109 missed: FN 1.
+    #   "I did not like Frozen" -> 106 disliked: TP 1.
+    # Dialogue 3: "I loved Jaws" -> 110, which nobody @-mentioned: liked FP 1; "I loved The Matrix": TP 1.
+    assert (parser["liked"]["tp"], parser["liked"]["fp"], parser["liked"]["fn"]) == (4, 1, 2)
+    assert (parser["disliked"]["tp"], parser["disliked"]["fp"], parser["disliked"]["fn"]) == (2, 0, 0)
+    assert parser["liked"]["precision"] == 0.8 and parser["liked"]["recall"] == 0.6667
+    assert parser["liked"]["f1"] == 0.7273 and parser["disliked"]["f1"] == 1.0
+    assert parser["macro_f1"] == 0.8636  # (8/11 + 1) / 2
+    assert parser["labels_from_respondent_form"] == 1
+
+
+@pytest.mark.slow
+def test_redial_eval_recall_matches_hand_count(tiny_run):
+    summary = json.loads((tiny_run[1] / "summary.json").read_text())
+    # Points: d1 [107] (before 103,102); d1 [110, 101, 107] (before 103,102,107,108); d2 [112] (before
+    # 105); d2 [109] (before 105,112,106); d3 [101, 998] (998 is in no catalog): 5 turns, 8 pairs;
+    # filtered drops the re-named 107: 7 pairs.
+    # Popularity order: 201-205, 101 (6th), 206, 102, 107 (9th), 103, 106, 104, 108, 110 (14th),
+    # 109 (15th), 112 (16th), 105, 111; like RecPilot, it skips what the recommender already named.
+    #   unfiltered: d1 [107]: 9th; d1 [110, 101, 107] without 107: 110 13th, 101 6th, 107 never;
+    #   d2 [112]: 16th; d2 [109] without 112: 15th; d3 101 6th, 998 never.
+    #   @1 none; @10 107, 101, 101 = 3/8; @50 all but 107 (2nd time) and 998 = 6/8.
+    #   filtered (earlier mentions out of the ranking too): 107 8th; 110 10th, 101 6th; 112 16th;
+    #   109 14th; 101 6th: @10 107, 110, 101, 101 = 4/7; @50 6/7.
+    pop = summary["baselines"]["popularity"]["recommendation"]
+    assert (pop["recall@1"], pop["recall@10"], pop["recall@50"]) == (0.0, 0.375, 0.75)
+    assert (pop["filtered"]["recall@1"], pop["filtered"]["recall@10"], pop["filtered"]["recall@50"]) \
+        == (0.0, 0.5714, 0.8571)
+    # RecPilot with k = 50 on 18 movies lists every movie not rejected: it misses 107 once it was
+    # rejected as seen, and 998: @50 6/8 unfiltered, 6/7 filtered.
+    rec = summary["recommendation"]
+    assert (rec["turns"], rec["pairs"], rec["filtered"]["turns"], rec["filtered"]["pairs"]) == (5, 8, 5, 7)
+    assert rec["recall@50"] == 0.75 and rec["filtered"]["recall@50"] == 0.8571
+    assert rec["out_of_catalog"] == 0 and rec["targets_out_of_catalog"] == 1
+    assert rec["turns_without_prediction"] == 0
+    for system in [rec, pop, summary["baselines"]["retrieval"]["recommendation"]]:
+        assert system["recall@1"] <= system["recall@10"] <= system["recall@50"]
+
+
+@pytest.mark.slow
+def test_redial_eval_records_recommender_turns_as_shown_items(tiny_run):
+    _, out, _ = tiny_run
+    with sqlite3.connect(out / "sessions.db") as conn:
+        sessions = [json.loads(body) for (body,) in conn.execute("SELECT body FROM sessions ORDER BY created")]
+    first = next(s for s in sessions if s["user_id"].startswith("redial-1-"))
+    assert [t["user"] for t in first["turns"]] == ["Hi! I loved Super Troopers and I hated Titanic",
+                                                   "I have seen Jurassic Park already. Something like Alien maybe?",
+                                                   "Thanks, I will"]
+    assert [t["items"] for t in first["turns"]] == [["107"], ["110", "101", "107"], []]
+    assert first["turns"][0]["reply"] == "You should watch Jurassic Park"
+    second = next(s for s in sessions if s["user_id"].startswith("redial-2-"))
+    assert second["turns"][0]["user"] == "" and second["turns"][0]["reply"].startswith("Hello!")
+
+
+@pytest.mark.slow
+def test_redial_eval_reuses_an_ingested_catalog(tiny_run, tmp_path):
+    home, _, _ = tiny_run
+    notes: list[str] = []
+    settings = Settings(home=home, llm=LLMSettings(backend="none"))
+    version = load_catalog(settings, "redial").version
+    summary = run_redial_eval(settings, TINY, tmp_path, limit=1, with_baselines=False, notify=notes.append)
+    assert notes == [] and load_catalog(settings, "redial").version == version
+    assert summary["dialogues"] == 1 and summary["baselines"] == {}
