@@ -37,19 +37,6 @@ def load_summaries(dirs: list[Path]) -> dict[str, Summary]:
     return out
 
 
-def table_rows(summaries: dict[str, Summary]) -> list[list[str]]:
-    """One row per run (for the HTML page)."""
-    rows = []
-    for label, s in summaries.items():
-        rows.append([label, f"{s.agent} ({s.agent_llm})", s.simulator]
-                    + [_fmt(getattr(s, key)) for key, _ in COLUMNS])
-    return rows
-
-
-def headers() -> list[str]:
-    return ["run", "agent", "simulator"] + [h for _, h in COLUMNS]
-
-
 def metric_rows(summaries: dict[str, Summary]) -> tuple[list[str], list[list[str]]]:
     """One row per metric, one column per run (fits a terminal)."""
     head = ["metric"] + list(summaries)
@@ -60,9 +47,10 @@ def metric_rows(summaries: dict[str, Summary]) -> tuple[list[str], list[list[str
 
 
 def render_compare(summaries: dict[str, Summary]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers())
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                   for row in table_rows(summaries))
+    head_cells, rows = metric_rows(summaries)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in head_cells)
+    body = "".join("<tr><th>" + html.escape(row[0]) + "</th>"
+                   + "".join(f"<td>{html.escape(c)}</td>" for c in row[1:]) + "</tr>" for row in rows)
     curve = success_curve(summaries)
     img = f'<img alt="success by turn" src="data:image/png;base64,{curve}">' if curve else ""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>RecPilot runs compared</title>"

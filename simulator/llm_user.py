@@ -18,7 +18,7 @@ from recpilot.simulator.phrasing import inline, realize
 from recpilot.simulator.users import UserSimulator
 
 MAX_TOKENS = 48
-MAX_SENTENCES, MAX_CHARS = 2, 240
+MAX_SENTENCES, MAX_CHARS = 4, 300
 _PREFIX = re.compile(r"^\s*(?:user|me|you|assistant|message|answer|reply|[A-Z][a-z]+)\s*:\s*", re.I)
 
 
@@ -43,7 +43,7 @@ class LLMSimulator(UserSimulator):
             return draft, usage
         usage.calls, usage.prompt_tokens, usage.completion_tokens = 1, response.prompt_tokens, response.completion_tokens
         text = clean(response.text)
-        if len(text) < 3:
+        if not faithful(text, act):
             usage.fallbacks = 1
             return draft, usage
         return text, usage
@@ -64,6 +64,44 @@ class LLMSimulator(UserSimulator):
         return render(f"sim_{act.kind}", **common)
 
 
+_ECHO = re.compile(r"you were shown|the recommender asked|plain version|facts to (mention|repeat)|position:|"
+                   r"\bi'?d be (happy|glad) to (help|recommend|suggest)|how can i (help|assist)|as an ai", re.I)
+
+
+def faithful(text: str, act: Act) -> bool:
+    """Whether the model's message can stand in for the draft: it does not echo the prompt or
+    play the recommender, and it says at least one of the facts it was given (a small model
+    that drops them would make the user unfair to the agent)."""
+    if len(text) < 3 or _ECHO.search(text):
+        return False
+    facts = act.facts + act.restated
+    if act.kind == "accept":
+        return str(act.position) in text or _ORDINAL.get(act.position or 0, "@") in text.lower()
+    if not facts:
+        return True
+    low = text.lower()
+    return any(any(token in low for token in _tokens(f)) for f in facts)
+
+
+_ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh",
+            8: "eighth", 9: "ninth", 10: "tenth"}
+
+
+def _tokens(fact) -> list[str]:
+    """Ways the message may say ``fact``: its value, a year or decade, a rating."""
+    if isinstance(fact.value, str) and fact.op != "sort":
+        return [fact.value.lower()]
+    if fact.role == "year":
+        lo = int(float(fact.value))
+        decade = lo - lo % 10
+        return [str(lo), str(decade), f"{decade % 100:02d}s", "newer", "older", "recent", "before", "after"]
+    if fact.role == "rating":
+        return [f"{float(fact.value):g}", "rated", "rating", "stars"]
+    if fact.op == "sort":
+        return ["known", "popular", "hidden", "gem", "obscure", "famous", "mainstream"]
+    return [str(fact.value)]
+
+
 def describe_shown(items: list[ItemView], profile: TargetProfile) -> str:
     """The list as '#1 horror, 1986, by X; #2 ...': positions and attributes, no titles."""
     parts = []
@@ -80,11 +118,11 @@ def describe_shown(items: list[ItemView], profile: TargetProfile) -> str:
 
 
 def clean(text: str) -> str:
-    """The model's message: its first line, at most two sentences, no speaker prefix or quotes
+    """The model's message: its first line, at most four sentences, no speaker prefix or quotes
     (small models run on and repeat themselves or the prompt)."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
     line = _PREFIX.sub("", lines[0]).strip().strip("\"“”'`").strip()
-    sentences = re.split(r"(?<=[.!?])\s+", line)
+    sentences = re.split(r"(?<!\b[A-Z]\.)(?<=[.!?])\s+", line)  # "J.R.R. Tolkien" is one sentence
     return " ".join(sentences[:MAX_SENTENCES])[:MAX_CHARS].strip()

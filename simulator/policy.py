@@ -76,7 +76,7 @@ class Policy:
             if breaking and self.rng.random() < self.persona.positional_rate:
                 act.position, act.reason = breaking[0], fact
             if self.persona.style == "chatty" and self.rng.random() < 0.5:
-                second = self._next_fact(shown, skip={fact.key})
+                second = self._next_fact(shown, also=[fact])
                 if second is not None:
                     act.facts.append(second)
             return self._commit(act)
@@ -92,13 +92,13 @@ class Policy:
                 return fact
         return None
 
-    def _next_fact(self, shown: list[tuple[int, ItemView]], skip: set[str] = frozenset()) -> Fact | None:
+    def _next_fact(self, shown: list[tuple[int, ItemView]], also: list[Fact] = ()) -> Fact | None:
         """The first role in the persona's order with an unstated fact that the list breaks
-        (any unstated fact when nothing is shown)."""
+        (any unstated fact when nothing is shown); ``also``: facts being stated this turn."""
         for role in self.persona.reveal_order:
             best, best_count = None, 0
             for fact in self._candidates(role, shown):
-                if fact.key in skip or not self._new(fact):
+                if not self._new(fact, also):
                     continue
                 count = sum(violates(fact, item, self.profile) for _, item in shown) if shown else 1
                 if count > best_count:
@@ -180,8 +180,9 @@ class Policy:
                     return fact, i
         return None
 
-    def _new(self, fact: Fact) -> bool:
-        return fact.key not in {f.key for f in self.stated} and not implied(fact, self.stated)
+    def _new(self, fact: Fact, also: list[Fact] = ()) -> bool:
+        said = self.stated + list(also)
+        return fact.key not in {f.key for f in said} and not implied(fact, said)
 
     def _commit(self, act: Act) -> Act:
         for fact in act.facts:

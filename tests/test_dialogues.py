@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from recpilot.simulator.dialogues import (
     DialogueFormatError,
-    dialogue_files,
     format_report,
     load_dialogues,
     run_dialogues,

@@ -124,6 +124,7 @@ def test_cli_simulate_then_compare(demo_home, run_cli, tmp_path):
     assert res.returncode == 0, res.stderr
     assert "recpilot" in res.stdout and "popularity" in res.stdout
     page = (tmp_path / "compare.html").read_text()
-    assert "data:image/png;base64," in page and page.count("<tr>") == 3
+    assert "data:image/png;base64," in page and "<th>recpilot</th>" in page and "<th>popularity</th>" in page
+    assert "<th>success</th>" in page
     bad = run_cli(demo_home, "simulate", "--simulator", "nope", "--out", str(tmp_path / "x"), "--no-progress")
     assert bad.returncode == 1 and "simulator" in bad.stderr and "Traceback" not in bad.stderr

@@ -252,3 +252,21 @@ def test_rule_simulator_is_deterministic_given_its_seed(demo_catalog):
 
     assert dialogue("x:1") == dialogue("x:1")
     assert dialogue("x:1") != dialogue("x:2")
+
+
+def test_policy_never_loosens_what_it_says_in_the_same_turn():
+    """A chatty user stating two facts never follows a narrow one with a broader one ('the late
+    1990s. From the 1990s.'), which would read as taking the first one back."""
+    from recpilot.simulator.policy import implied
+
+    shown = [_item(1, ["mystery", "crime"], "Jane Roe", 1991), _item(2, ["mystery", "crime"], "Al Bee", 2011)]
+    pairs = 0
+    for seed in range(30):
+        persona = _persona(order=("year", "rating", "people"), style="chatty")
+        policy = Policy(PROFILE, persona, random.Random(seed))
+        act = policy.react(ReplyView(items=shown), None)
+        assert act.facts[0].style == "late"  # broken by both items, the decade by one
+        for i, later in enumerate(act.facts[1:], 1):
+            assert not implied(later, act.facts[:i]), act
+            pairs += 1
+    assert pairs >= 5

@@ -18,7 +18,7 @@ from recpilot.simulator.baselines import (
 from recpilot.simulator.episode import dialogue_seed, run_dialogue
 from recpilot.simulator.leak import LeakDetector, normalize, title_variants
 from recpilot.simulator.llm_user import LLMSimulator
-from recpilot.simulator.models import DialogueSpec, RunConfig
+from recpilot.simulator.models import DialogueSpec, ReplyView, RunConfig
 from recpilot.simulator.users import RuleSimulator
 
 
@@ -84,6 +84,7 @@ def test_llm_simulator_prompts_never_contain_the_target(demo_catalog):
             _never_named(record, texts)
             checked += len(fake.calls)
             assert all(t.sim_llm.calls == 1 for t in record.turns)
+            assert all(t.sim_llm.fallbacks == 0 for t in record.turns), "the draft itself is always faithful"
     assert checked > 100
 
 
@@ -170,6 +171,23 @@ def test_llm_only_and_llm_simulator_run_on_the_embedded_model(demo_catalog, real
 def test_llm_simulator_keeps_the_message_and_drops_run_on_text():
     from recpilot.simulator.llm_user import clean
 
-    assert clean('User: "Not the first one. Too old! Also this. And this."\nYou were shown: #1') == \
-        "Not the first one. Too old!"
+    assert clean('User: "Not the first one. Too old! By J.R.R. Tolkien. And this. And more."\nYou were shown: #1') == \
+        "Not the first one. Too old! By J.R.R. Tolkien. And this."
     assert clean("  \n ") == ""
+
+
+@pytest.mark.parametrize(("reply", "kept"), [
+    ("A mystery would be lovely.", True),
+    ("Romance, please!", False),  # says something other than the fact it was given
+    ("You were shown: #1 mystery, 1990", False),  # echoes the prompt
+    ("Hi! I'd be happy to recommend some mystery books!", False),  # plays the recommender
+])
+def test_llm_simulator_keeps_only_faithful_messages(demo_catalog, reply, kept):
+    from recpilot.simulator.models import Act, Fact, Persona, TargetProfile
+
+    profile = TargetProfile(kind_field="genres", kinds=["mystery"], all_kinds=["mystery"])
+    persona = Persona(name="T", style="plain", opening="kind", reveal_order=["kind"])
+    user = LLMSimulator(profile, persona, "s", ScriptedChatModel([reply]), 0.7)
+    act = Act(kind="answer", facts=[Fact(role="kind", field="genres", op="include", value="mystery")])
+    text, usage = user.say(act, ReplyView(question="What kind?"))
+    assert (text == reply) is kept and usage.fallbacks == (0 if kept else 1) and usage.calls == 1

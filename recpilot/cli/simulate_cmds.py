@@ -41,7 +41,7 @@ def simulate_cmd(
     """Run N simulated dialogues against an agent; resumable (re-run with the same --out)."""
     from recpilot.ingest import ensure_catalog
     from recpilot.simulator.models import RunConfig
-    from recpilot.simulator.runner import DIALOGUES, REPORT, SUMMARY, run_simulation
+    from recpilot.simulator.runner import DIALOGUES, REPORT, SUMMARY, read_records, run_simulation
 
     settings: Settings = ctx.obj
     ensure_catalog(settings, notify=lambda m: typer.echo(m, err=True))
@@ -60,6 +60,9 @@ def simulate_cmd(
     except ValidationError as exc:
         raise ConfigError("invalid simulation options: " + "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors())) from exc
+    done = len(read_records(out / DIALOGUES))
+    if done:
+        typer.echo(f"resuming: {done} finished dialogues found in {out / DIALOGUES}", err=True)
     bar, update = _progress_bar() if progress else (None, None)
     try:
         if bar is not None:

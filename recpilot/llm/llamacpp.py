@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -46,7 +47,11 @@ def _load(path: str, n_ctx: int, n_threads: int, seed: int) -> tuple[object, thr
 def _load_once(path: str, n_ctx: int, n_threads: int, seed: int) -> tuple[object, threading.Lock]:
     from llama_cpp import Llama
 
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False), threading.Lock()
+    llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+    # Free it before the interpreter tears down the modules its destructor needs (otherwise
+    # every process that used the model prints a TypeError traceback on exit).
+    atexit.register(llama.close)
+    return llama, threading.Lock()
 
 
 class LlamaCppChatModel(ChatModel):
