@@ -138,7 +138,7 @@ PERSON_CUES = frozenset({"like", "love", "loved", "no", "not", "nothing", "than"
                          "liked", "hate", "avoid", "except", "without", "fan of", "mind", "more from",
                          "books from", "anything from", "something from"})
 FILLER = frozenset(
-    """something anything recommend recommendations suggest please want looking find give show read reading books
+    """hmm hm um uh close start said think guess make something anything recommend recommendations suggest please want looking find give show read reading books
     book novel novels title titles stuff maybe perhaps prefer preferably ideally actually instead else different
     options option pick picks choice choices another other again instead thanks thank great good nice cool awesome
     sure fine okay well kind sort type genre genres author authors writer written wrote year years published about

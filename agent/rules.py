@@ -636,9 +636,10 @@ class RuleParser:
                 pivot = float(np.median(values))
                 value = pivot + step if op == "gte" else pivot - step
                 up.add_constraints.append(Constraint(field=name, op=op, value=round(value, 2), source=m.group(0)))
-        sorts = ((r"\b(more popular|popular|bestsellers?|best sellers?|well known|famous|mainstream)\b", "popular"),
-                 (r"\b(obscure|lesser known|less known|hidden gems?|underrated|not popular|less popular|niche"
-                  r"|unknown)\b", "obscure"))
+        # obscure first, so "less well known" is not read as "well known"
+        sorts = ((r"\b(obscure|lesser known|less known|less well known|not well known|hidden gems?|underrated"
+                  r"|not popular|less popular|niche|unknown)\b", "obscure"),
+                 (r"\b(more popular|popular|bestsellers?|best sellers?|well known|famous|mainstream)\b", "popular"))
         for pattern, sort in sorts:
             for m in re.finditer(pattern, t.joined):
                 if t.free(m):

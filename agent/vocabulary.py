@@ -151,7 +151,8 @@ class Vocabulary:
             key = " ".join(tokenize(low))
             self.people[key] = (field, shown)
             parts = [p for p in key.split() if p.isalpha()]
-            if len(parts) > 1 and len(parts[-1]) > 2:
+            # "by Homer" names a one-word author; "by Tolkien" the surname of a longer name
+            if parts and len(parts[-1]) > 2:
                 weight = counts.get(low, 0)
                 prev = self.surnames.get(parts[-1])
                 if prev is None or weight > prev[2]:
@@ -212,7 +213,7 @@ class Vocabulary:
                     cues: frozenset[str] = frozenset()) -> list[Match]:
         """Full names anywhere; a surname (the most common person with it) or a misspelt full
         name after "by"; a capitalised surname after one of ``cues`` ("nothing like Tolkien")."""
-        found = self._longest(tokens, taken, self.people, "person", max_len=5, min_len=2)
+        found = self._longest(tokens, taken, self.people, "person", max_len=10, min_len=2)  # "j . r . r . tolkien"
         for m in found:
             taken[m.start : m.end] = True
         caps = caps if caps is not None and len(caps) == len(tokens) else [False] * len(tokens)
@@ -264,7 +265,8 @@ class Vocabulary:
         bare = " ".join(span[1:] if len(span) > 1 and span[0] in ("the", "a", "an") else span)
         if any(k in self.values or k in self.people for k in (" ".join(span), bare)):
             return False
-        words = [w for w in span if w not in STOPWORDS]
+        # punctuation and initials are not words: "s ." in "C.S. Lewis" is no title
+        words = [w for w in span if w not in STOPWORDS and (w[0].isalnum() and (len(w) > 1 or w.isdigit()))]
         if len(words) >= 2:
             return True
         if not words or len(words[0]) < 4 and not words[0].isdigit():

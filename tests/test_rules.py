@@ -464,3 +464,27 @@ def test_rule_parser_relative_length_uses_the_catalogs_length_field(movie_parser
 def test_rule_parser_notes_a_field_the_catalog_lacks(parser):
     update = parser.parse("shorter than 300 pages", ParseContext()).update
     assert update.add_constraints == [] and any("no such field" in n for n in update.notes)
+
+
+# --- names with initials, one-word names, and sort phrases (found by the simulator) ---------------
+@pytest.mark.parametrize(("text", "key"), [
+    ("something by George R.R. Martin", "authors:include:george r.r. martin"),
+    ("something by J.R.R. Tolkien", "authors:include:j.r.r. tolkien"),
+    ("something by C.S. Lewis", "authors:include:c.s. lewis"),
+    ("anything by Homer", "authors:include:homer"),
+])
+def test_rule_parser_grounds_names_with_initials_and_one_word_names(parser, text, key):
+    update = parser.parse(text, ParseContext()).update
+    assert [c.key for c in update.add_constraints] == [key]
+    assert not update.anchors and not update.keywords
+
+
+def test_rule_parser_less_well_known_means_obscure(parser):
+    update = parser.parse("Something less well known.", ParseContext()).update
+    assert update.sort == "obscure" and not update.dislikes
+
+
+def test_rule_parser_hesitation_words_are_not_keywords(parser):
+    update = parser.parse("Hmm. Close, but no. I think fantasy", ParseContext()).update
+    assert [c.key for c in update.add_constraints] == ["genres:include:fantasy"]
+    assert update.keywords == []
