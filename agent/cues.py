@@ -130,6 +130,9 @@ RE_ASK = re.compile(
     r"|any good|worth (reading|it|watching|the read)|more (info|information|details) (on|about)"
     r"|details (of|on|about)|how is (it|#?\d+|the \w+ one) rated|what'?s the rating|what genre is"
     r"|what kind of \w+ is)\b")
+RE_NONE_OF_THESE = re.compile(
+    r"\b(none of (these|those|them|the above)|neither of (these|those|them)|not (any of )?(these|those)"
+    r"|i don'?t like (any of )?(these|those|them)|something else entirely)\b")
 RE_OOD = re.compile(
     r"\b(weather|stock price|flights?|hotels?|recipes?|translate|write (me )?(a |an |some )?(\w+ )?(code|program|script|function|essay|email)"
     r"|math problem|capital of|president of|news today|football scores?|bitcoin|what time is it)\b")

@@ -39,6 +39,7 @@ from recpilot.agent.cues import (
     RE_ASK,
     RE_COMPARISON,
     RE_INJECTION,
+    RE_NONE_OF_THESE,
     RE_OOD,
     RE_RESET,
     RE_SMALLTALK,
@@ -159,6 +160,7 @@ class RuleParser:
 
         refs = self._references(t) + self._titles(t)   # 1-2. shown items and titles
         self._decide_items(t, refs, ask, accept)
+        self._reject_all_shown(t)                       # "none of these"
         self._same_people(t, refs)
         self._numbers(t)                                # 3. numbers and ranges
         self._relative(t)                               # 4. "newer", "more popular"
@@ -173,6 +175,19 @@ class RuleParser:
         if up.intent in ("chitchat", "out_of_domain", "accept", "ask_item"):
             up.keywords = []
         return RuleParse(up, keywords, t.structured, injection)
+
+    def _reject_all_shown(self, t: _Turn) -> None:
+        m = RE_NONE_OF_THESE.search(t.joined)
+        if m is None or not t.ctx.last_shown or not t.free(m):
+            return
+        t.take(m)
+        t.structured += 1
+        known = {r.id for r in t.up.rejected_items}
+        for item_id in t.ctx.last_shown:
+            ref = self._ref(item_id)
+            if ref is not None and ref.id not in known:
+                t.up.rejected_items.append(ref)
+        t.up.notes.append("turned down every item shown")
 
     # --- intent ---------------------------------------------------------------------------
     def _intent(self, t: _Turn, keywords: list[str], injection: bool) -> str:

@@ -488,3 +488,10 @@ def test_rule_parser_hesitation_words_are_not_keywords(parser):
     update = parser.parse("Hmm. Close, but no. I think fantasy", ParseContext()).update
     assert [c.key for c in update.add_constraints] == ["genres:include:fantasy"]
     assert update.keywords == []
+
+
+def test_rule_parser_none_of_these_turns_down_every_shown_item(parser, title_ids):
+    shown = shown_ids(title_ids)
+    update = parser.parse("Thanks, but none of these.", ParseContext(last_shown=shown)).update
+    assert [r.id for r in update.rejected_items] == shown
+    assert update.intent == "reject"
