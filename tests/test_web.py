@@ -141,6 +141,8 @@ def test_web_conversation_dislike_and_reload(web_server, browser, demo_catalog):
     page.locator(f"#dislike-{gone}").click()
     page.wait_for_function("l => [...document.querySelectorAll('.rp-chip')].some(c => c.innerText.includes(l))",
                            arg=label)
+    # the chips and the cards are separate Gradio outputs, rendered one after the other
+    page.wait_for_selector(f"#card-{gone}.rp-disliked", timeout=15000)
     assert page.locator(f"#card-{gone}.rp-disliked").count() == 1
     page.screenshot(path=str(ARTIFACTS / "web-2-disliked.png"), full_page=True)
     for text in ("show me more", "more fantasy"):
