@@ -12,6 +12,7 @@ import json
 import math
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,8 @@ class Catalog:
     popularity: np.ndarray = field(init=False)
     _collection: object | None = field(default=None, init=False, repr=False)
     _interactions: Interactions | None = field(default=None, init=False, repr=False)
+    _query_vectors: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
+    _query_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.items)
@@ -142,6 +145,21 @@ class Catalog:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return get_embedder(self.settings.embedding.batch_size).embed(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One short text's vector, remembered: a turn's search and ranking embed the same
+        query, and preferences repeat from turn to turn."""
+        with self._query_lock:
+            vector = self._query_vectors.get(text)
+            if vector is not None:
+                self._query_vectors.move_to_end(text)
+                return vector
+        vector = self.embed([text])[0]
+        with self._query_lock:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > 512:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     # --- interactions ------------------------------------------------------------------------
     @property

@@ -41,7 +41,7 @@ class PreferenceScorer:
 
         # closeness to the described wants
         if query:
-            qvec = catalog.embed([query])[0]
+            qvec = catalog.embed_query(query)
             sim_q = emb @ qvec
         else:
             sim_q = np.array([ctx.bus.similarity.get(int(r), 0.0) for r in rows])
@@ -51,7 +51,7 @@ class PreferenceScorer:
         prefs = np.zeros(n)
         text_prefs = [p for p in state.likes + state.dislikes if p.field is None]
         if text_prefs:
-            vecs = catalog.embed([p.value for p in text_prefs])
+            vecs = [catalog.embed_query(p.value) for p in text_prefs]
             for p, v in zip(text_prefs, vecs, strict=True):
                 prefs += p.weight * np.clip(emb @ v - 0.2, 0, None)
         for p in state.likes + state.dislikes:

@@ -22,7 +22,7 @@ def search_items(ctx: ToolContext, args: SearchArgs) -> ToolResult:
         mode: "replace" the candidate set or "merge" into it.
     """
     catalog = ctx.catalog
-    qvec = catalog.embed([args.query])[0]
+    qvec = catalog.embed_query(args.query)
     mask = catalog.mask(args.constraints) if args.constraints else None
     allowed = int(mask.sum()) if mask is not None else len(catalog)
     if allowed == 0:
