@@ -242,7 +242,7 @@ def load_catalog(settings: Settings, name: str | None = None) -> Catalog:
 
 def minmax(values: np.ndarray) -> np.ndarray:
     """Scales to [0, 1]; NaN becomes 0; a constant array becomes 0."""
-    values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=np.nan)
+    values = np.asarray(values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.zeros_like(values)
