@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from recpilot.agent.distilled import load_distilled
 from recpilot.agent.loop import run_turn
 from recpilot.agent.parser import Parser
 from recpilot.agent.steps import ReplyStep, Step, TurnResult
@@ -23,30 +24,33 @@ FEEDBACK_KINDS = ("like", "dislike", "more_like_this", "accept")
 
 class RecPilot:
     def __init__(self, settings: Settings, catalog: Catalog, llm: ChatModel | None, store: SessionStore,
-                 memory: LongTermMemory | None, scorer=None, domain: str | None = None):
+                 memory: LongTermMemory | None, scorer=None, domain: str | None = None, distilled=None):
         self.settings, self.catalog, self.llm, self.store, self.memory = settings, catalog, llm, store, memory
         self.scorer = scorer
         self.domain = domain or _domain(catalog)
-        self.parser = Parser(catalog, llm, self.domain)
+        self.parser = Parser(catalog, llm, self.domain, distilled)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, llm: ChatModel | None | str = "auto",
                       notify: Callable[[str], None] | None = None) -> RecPilot:
         catalog = ensure_catalog(settings, notify)
         model = build_chat_model(settings.llm) if llm == "auto" else llm
+        scorer = load_scorer(settings, catalog) if settings.learned.ranker else None
         return cls(settings, catalog, model, SessionStore(settings.sessions_db), LongTermMemory(settings),
-                   scorer=load_scorer(settings, catalog))
+                   scorer=scorer, distilled=load_distilled(settings, catalog))
 
     # --- turns --------------------------------------------------------------------------------
     def turn(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
-             k: int | None = None) -> Iterator[Step]:
+             k: int | None = None, history: list[str] | None = None) -> Iterator[Step]:
+        """One turn. ``history``: ids of items the user liked before (another system's record);
+        added to the session's, unknown ids skipped with a warning."""
         session = self.store.get_or_create(session_id, user_id, self.catalog.name)
-        yield from run_turn(self, session, text, k or self.settings.k)
+        yield from run_turn(self, session, text, k or self.settings.k, history)
 
     def ask(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
-            k: int | None = None) -> TurnResult:
+            k: int | None = None, history: list[str] | None = None) -> TurnResult:
         result = None
-        for step in self.turn(text, session_id, user_id, k):
+        for step in self.turn(text, session_id, user_id, k, history):
             if isinstance(step, ReplyStep):
                 result = step.result
         assert result is not None  # run_turn always ends with a ReplyStep

@@ -25,6 +25,9 @@ from recpilot.tools.rankers.scorer import NO_RANKER_NOTE
 
 #: LLM calls one turn may make: the parser's (a retry included) and the reply's lead-in together.
 MAX_LLM_CALLS_PER_TURN = 2
+#: Items of a caller-given history a session keeps (the latest): the trained ranker reads a
+#: reader from a few dozen books, and the session is saved whole on every turn.
+MAX_HISTORY = 500
 
 
 def clean_utterance(text: str, limit: int) -> tuple[str, list[str]]:
@@ -42,11 +45,33 @@ def clean_utterance(text: str, limit: int) -> tuple[str, list[str]]:
     return cleaned, warnings
 
 
-def run_turn(agent, session: Session, text: str, k: int) -> Iterator[Step]:
-    """One turn over ``session`` (mutated in place only at the very end, when the turn succeeded)."""
+def merge_history(catalog, known: list[str], given: list[str] | None) -> tuple[list[str], list[str]]:
+    """The session's history extended by the ids a caller gave (in order, once each, the latest
+    ``MAX_HISTORY``); ids outside the catalog are skipped, with a warning, not an error."""
+    if not given:
+        return known, []
+    ids = [str(i) for i in given]
+    unknown = [i for i in ids if not catalog.has(i)]
+    merged = list(dict.fromkeys([*known, *(i for i in ids if catalog.has(i))]))
+    warnings = []
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        warnings.append(f"history: {len(unknown)} unknown item id(s) skipped ({shown})")
+    if len(merged) > MAX_HISTORY:
+        warnings.append(f"history: kept the latest {MAX_HISTORY} of {len(merged)} items")
+        merged = merged[-MAX_HISTORY:]
+    return merged, warnings
+
+
+def run_turn(agent, session: Session, text: str, k: int, history: list[str] | None = None) -> Iterator[Step]:
+    """One turn over ``session`` (mutated in place only at the very end, when the turn succeeded).
+
+    ``history``: item ids the caller says the user liked before; added to ``session.history``."""
     start = time.perf_counter()
     catalog = agent.catalog
     utterance, warnings = clean_utterance(text, agent.settings.max_utterance_chars)
+    known, history_warnings = merge_history(catalog, session.history, history)
+    warnings += history_warnings
     state = session.state
     usage = Usage()
     calls_log: list[dict] = []
@@ -61,11 +86,13 @@ def run_turn(agent, session: Session, text: str, k: int) -> Iterator[Step]:
     new_state = state.apply(parsed.update)
     if agent.scorer is None and NO_RANKER_NOTE not in new_state.notes:
         new_state.notes.append(NO_RANKER_NOTE)
-    yield ParseStep(update=parsed.update, used_llm=parsed.used_llm, llm_calls=parsed.calls,
+    yield ParseStep(update=parsed.update, used_llm=parsed.used_llm, used_distilled=parsed.used_distilled,
+                    llm_calls=parsed.calls,
                     duration_ms=_ms(t0), warnings=parsed.warnings)
 
     tctx = ToolContext(catalog=catalog, state=new_state, bus=CandidateBus(), user_id=session.user_id,
-                       session_id=session.id, shown=session.shown, memory=agent.memory, scorer=agent.scorer)
+                       session_id=session.id, shown=session.shown, memory=agent.memory, scorer=agent.scorer,
+                       history=known)
 
     # 2. memory: a returning user's first turn starts from what they said before
     if not session.turns and agent.memory is not None and parsed.update.intent in ("recommend", "refine", "reject"):
@@ -130,6 +157,7 @@ def run_turn(agent, session: Session, text: str, k: int) -> Iterator[Step]:
 
     # 5. persist: the session changes only now, in one save
     session.state = new_state
+    session.history = known
     session.turns.append(TurnRecord(user=utterance, reply=message, items=[i.id for i in items], question=question,
                                     intent=parsed.update.intent, focus=focus))
     agent.store.save(session)

@@ -11,17 +11,20 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from recpilot.agent.rules import ParseContext, RuleParser
+from recpilot.agent.rules import ParseContext, RuleParse, RuleParser
 from recpilot.agent.vocabulary import tokenize, vocabulary_for
 from recpilot.catalog import Catalog
 from recpilot.errors import LLMUnavailable
 from recpilot.llm.base import ChatModel, LLMCall
 from recpilot.preferences import Preference, StateUpdate
 from recpilot.prompts import render
+
+if TYPE_CHECKING:
+    from recpilot.agent.distilled import DistilledParser
 
 _LLM_INTENTS = ("recommend", "refine", "ask_item", "accept", "reject", "chitchat", "out_of_domain")
 
@@ -51,23 +54,32 @@ LLM_SCHEMA = {
 class ParseResult:
     update: StateUpdate
     used_llm: bool = False
+    used_distilled: bool = False
     calls: list[LLMCall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     llm_unavailable: bool = False  # the backend failed: the rest of the turn does not call it again
 
 
 class Parser:
-    def __init__(self, catalog: Catalog, llm: ChatModel | None, domain: str = "catalog"):
+    """Rules, then (for the words they leave) the distilled model when it is sure, then the LLM."""
+
+    def __init__(self, catalog: Catalog, llm: ChatModel | None, domain: str = "catalog",
+                 distilled: DistilledParser | None = None):
         self.catalog = catalog
         self.vocab = vocabulary_for(catalog)
         self.rules = RuleParser(self.vocab)
         self.llm = llm
         self.domain = domain
+        self.distilled = distilled
 
     def parse(self, utterance: str, ctx: ParseContext) -> ParseResult:
         rule = self.rules.parse(utterance, ctx)
         result = ParseResult(update=rule.update)
-        if self.llm is None or not rule.needs_llm:
+        if not rule.needs_llm:
+            return result
+        if self.distilled is not None and self._distill(utterance, ctx, rule, result):
+            return result
+        if self.llm is None:
             return result
         try:
             parsed = self._ask_llm(utterance, ctx, rule.update, result)
@@ -79,6 +91,20 @@ class Parser:
         if parsed is not None:
             self._merge(parsed, utterance, rule.update)
         return result
+
+    def _distill(self, utterance: str, ctx: ParseContext, rule: RuleParse, result: ParseResult) -> bool:
+        """Lets the distilled model read the free words; True when it was sure and agreed."""
+        try:
+            reading = self.distilled.read_one(self.catalog, utterance, rule, bool(ctx.last_shown))
+        except Exception as exc:  # a broken model must not cost the turn: the LLM path is still there
+            result.warnings.append(f"distilled parser failed ({type(exc).__name__}: {exc}); skipped it")
+            return False
+        if not self.distilled.agrees(reading, rule):
+            return False
+        notes = self.distilled.apply(reading, rule)
+        rule.update.notes.append("distilled parser read the free text" + (f": {'; '.join(notes)}" if notes else ""))
+        result.used_distilled = True
+        return True
 
     def _ask_llm(self, utterance: str, ctx: ParseContext, update: StateUpdate, result: ParseResult) -> LLMParse | None:
         messages = render(

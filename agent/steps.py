@@ -26,6 +26,7 @@ class ParseStep(BaseModel):
     kind: Literal["parse"] = "parse"
     update: StateUpdate
     used_llm: bool
+    used_distilled: bool = Field(False, description="the distilled parser read the free words, no LLM call")
     llm_calls: list[LLMCall] = Field(default_factory=list)
     duration_ms: float
     warnings: list[str] = Field(default_factory=list)

@@ -1,7 +1,7 @@
 """Sessions persisted in SQLite under RECPILOT_HOME, so a conversation resumes after a restart.
 
-A session holds the preference state, every turn (user text, reply, items shown) and the
-feedback given. Each save is one transaction: a crash mid-turn keeps the previous state.
+A session holds the preference state, every turn (user text, reply, items shown), the
+feedback given and the history the caller said the user has (items liked elsewhere). Each save is one transaction: a crash mid-turn keeps the previous state.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ class Session(BaseModel):
     state: PreferenceState = Field(default_factory=PreferenceState)
     turns: list[TurnRecord] = Field(default_factory=list)
     feedback: list[Feedback] = Field(default_factory=list)
+    history: list[str] = Field(default_factory=list, description="ids of items the user liked before, as the caller "
+                               "gave them (another system's history): the trained ranker reads them like likes")
 
     @property
     def last_shown(self) -> list[str]:

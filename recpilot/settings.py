@@ -66,6 +66,18 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused (413)")
 
 
+class LearnedSettings(BaseModel):
+    """Whether the trained components are used when their checkpoints exist (``recpilot train``)."""
+
+    model_config = {"extra": "forbid"}
+
+    ranker: bool = Field(True, description="blend the active trained ranker into ranking")
+    parser: bool = Field(True, description="let the distilled parser read leftover words before the LLM")
+    parser_confidence: float = Field(
+        0.9, ge=0.0, le=1.0, description="the distilled parser is used only when every head is at least this sure",
+    )
+
+
 class Settings(BaseSettings):
     """Everything RecPilot can be configured with."""
 
@@ -84,6 +96,7 @@ class Settings(BaseSettings):
     vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
     max_utterance_chars: int = Field(4000, ge=16, description="longer utterances are truncated")
     server: ServerSettings = Field(default_factory=ServerSettings)
+    learned: LearnedSettings = Field(default_factory=LearnedSettings)
     api_token: SecretStr | None = Field(
         None, description="RECPILOT_API_TOKEN: the bearer token the server requires (one shared token, "
         "or user:token pairs separated by commas); required to listen beyond loopback",

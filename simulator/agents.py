@@ -1,8 +1,9 @@
 """The agent side of the harness: one small interface that RecPilot and every baseline implement.
 
 ``respond(dialogue so far, k)`` returns item ids and text. RecPilot is driven through its
-turn loop (what ``RecPilot.ask`` runs), with a fresh session and user id per dialogue; the
-tool calls are read off the typed steps.
+turn loop (what ``RecPilot.ask`` runs), with a fresh session and user id per dialogue, told the
+user's history on the first turn (heldout targets); the tool calls are read off the typed
+steps. Baselines ignore the history.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class DialogueSoFar:
     id: str
     user: list[str] = field(default_factory=list)
     replies: list[AgentReply] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # ids the user liked before (heldout targets)
 
     @property
     def shown(self) -> set[str]:
@@ -51,15 +53,19 @@ class RecPilotAgent(DialogueAgent):
         self._sessions: dict[str, str] = {}
 
     def respond(self, dialogue: DialogueSoFar, k: int) -> AgentReply:
-        from recpilot.agent.steps import ReplyStep, ToolStep
+        from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep
 
         t0 = time.perf_counter()
         user_id = f"{self.run_tag}-{dialogue.id}"
-        tools, result = [], None
-        for step in self.agent.turn(dialogue.user[-1], self._sessions.get(dialogue.id), user_id, k):
+        tools, result, parse = [], None, None
+        session_id = self._sessions.get(dialogue.id)
+        history = dialogue.history if session_id is None else None  # kept on the session after turn 1
+        for step in self.agent.turn(dialogue.user[-1], session_id, user_id, k, history=history):
             if isinstance(step, ToolStep):
                 tools.append(ToolCallRecord(tool=step.tool, args=step.args, candidates=step.candidates,
                                             duration_ms=step.duration_ms, error=step.error))
+            elif isinstance(step, ParseStep):
+                parse = step
             elif isinstance(step, ReplyStep):
                 result = step.result
         self._sessions[dialogue.id] = result.session_id
@@ -67,22 +73,29 @@ class RecPilotAgent(DialogueAgent):
         return AgentReply(
             item_ids=[i.id for i in result.items], titles=[i.title for i in result.items], text=result.message,
             question=result.question, state=result.state.model_dump(mode="json"), tool_calls=tools,
-            llm_calls=u.llm_calls, prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
+            llm_calls=u.llm_calls, parser_llm_calls=len(parse.llm_calls) if parse else 0,
+            used_distilled=bool(parse and parse.used_distilled), prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
             latency_ms=round((time.perf_counter() - t0) * 1000, 1),
         )
 
 
 def build_agent(kind: str, settings: Settings, catalog: Catalog, workdir: Path, llm: ChatModel | None,
                 run_tag: str = "sim") -> DialogueAgent:
-    """The agent under test, built inside the worker that uses it (none of these pickle)."""
+    """The agent under test, built inside the worker that uses it (none of these pickle).
+    RecPilot uses the trained ranker and the distilled parser, where they are trained, unless
+    ``settings.learned.ranker`` / ``settings.learned.parser`` switch them off."""
     if kind == "recpilot":
         from recpilot.agent.agent import RecPilot
+        from recpilot.agent.distilled import load_distilled
         from recpilot.memory.sessions import SessionStore
+        from recpilot.tools.rankers.scorer import load_scorer
 
         # Every dialogue is a new user, so long-term memory has nothing to recall; it is left
         # out because the embedded vector store is not safe for writes from several processes.
         store = SessionStore(workdir / f"sessions-{os.getpid()}.db")
-        return RecPilotAgent(RecPilot(settings, catalog, llm, store, None), run_tag)
+        scorer = load_scorer(settings, catalog) if settings.learned.ranker else None
+        agent = RecPilot(settings, catalog, llm, store, None, scorer, distilled=load_distilled(settings, catalog))
+        return RecPilotAgent(agent, run_tag)
     from recpilot.simulator import baselines
 
     if kind == "popularity":

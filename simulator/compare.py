@@ -41,7 +41,10 @@ def metric_rows(summaries: dict[str, Summary]) -> tuple[list[str], list[list[str
     """One row per metric, one column per run (fits a terminal)."""
     head = ["metric"] + list(summaries)
     rows = [["agent"] + [f"{s.agent} ({s.agent_llm})" for s in summaries.values()],
-            ["simulator"] + [s.simulator for s in summaries.values()]]
+            ["simulator"] + [s.simulator for s in summaries.values()],
+            ["targets"] + [s.targets for s in summaries.values()],
+            ["ranker"] + [s.ranker for s in summaries.values()],
+            ["learned parser"] + ["on" if s.learned_parser else "off" for s in summaries.values()]]
     rows += [[h] + [_fmt(getattr(s, key)) for s in summaries.values()] for key, h in COLUMNS]
     return head, rows
 

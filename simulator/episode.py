@@ -38,7 +38,7 @@ def dialogue_seed(run_seed: int, index: int) -> str:
 def run_dialogue(spec: DialogueSpec, catalog: Catalog, agent: DialogueAgent, make_user: UserFactory,
                  config: RunConfig) -> DialogueRecord:
     t0 = time.perf_counter()
-    target = sample_target(catalog, random.Random(f"{spec.seed}:target"), config.targets)
+    target = sample_target(catalog, random.Random(f"{spec.seed}:target"), config.targets, config.split_seed or 0)
     profile = build_profile(catalog, target.item)
     liked = [spoken_title(catalog.items[r].title) for r in target.liked_rows]
     persona = make_persona(random.Random(f"{spec.seed}:persona"), profile, liked)
@@ -47,7 +47,7 @@ def run_dialogue(spec: DialogueSpec, catalog: Catalog, agent: DialogueAgent, mak
     record = DialogueRecord(id=spec.id, seed=spec.seed, simulator=user.kind, agent=agent.name,
                             target_id=target.item.id, target_title=target.item.title, profile=profile,
                             persona=persona, outcome="failure", worker=str(os.getpid()))
-    dialogue = DialogueSoFar(id=spec.id)
+    dialogue = DialogueSoFar(id=spec.id, history=[catalog.items[r].id for r in target.history_rows])
     try:
         utterance = user.open()
         shown = 0

@@ -26,8 +26,8 @@ class LLMSimulator(UserSimulator):
     kind = "llm"
 
     def __init__(self, profile: TargetProfile, persona: Persona, seed: str, llm: ChatModel,
-                 temperature: float | None = None):
-        super().__init__(profile, persona, seed)
+                 temperature: float | None = None, chatter: float = 0.0):
+        super().__init__(profile, persona, seed, chatter)
         self.llm, self.temperature = llm, temperature
         self.prompts: list[list[Message]] = []  # every prompt built, for inspection
 

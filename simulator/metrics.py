@@ -53,6 +53,7 @@ def summarize(records: list[DialogueRecord], catalog: Catalog, config: RunConfig
     last = (runs or [None])[-1]
     return Summary(
         agent=config.agent, agent_llm=config.agent_llm, simulator=config.simulator, targets=config.targets,
+        ranker=config.ranker, learned_parser=config.learned_parser, chatter=config.chatter,
         k=k, max_turns=T, dialogues=len(records), scored_dialogues=n, leaked_dialogues=len(records) - n,
         error_dialogues=sum(r.outcome == "error" for r in records),
         success_rate=_mean([s is not None for s in successes]), success_by_turn=by_turn,
@@ -63,6 +64,8 @@ def summarize(records: list[DialogueRecord], catalog: Catalog, config: RunConfig
         hallucination_rate=_ratio(hallucinated, total_ids),
         leak_rate=_ratio(len(records) - n, len(records)) or 0.0,
         llm_calls_per_turn=_mean([t.reply.llm_calls for t in all_turns]),
+        parser_llm_calls_per_turn=_mean([t.reply.parser_llm_calls for t in all_turns]),
+        distilled_share=_mean([t.reply.used_distilled for t in all_turns]),
         tokens_per_turn=_mean([t.reply.prompt_tokens + t.reply.completion_tokens for t in all_turns]),
         sim_llm_calls_per_turn=_mean([t.sim_llm.calls for t in all_turns]),
         latency_ms_p50=_pct(latencies, 50), latency_ms_p95=_pct(latencies, 95),

@@ -153,6 +153,8 @@ class AgentReply(BaseModel):
     state: dict[str, Any] | None = Field(None, description="the agent's preference state, if it keeps one")
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     llm_calls: int = 0
+    parser_llm_calls: int = Field(0, description="of llm_calls, those the parser made")
+    used_distilled: bool = Field(False, description="the distilled parser read the message (no parser LLM call)")
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: float = 0.0
@@ -206,10 +208,18 @@ class RunConfig(BaseModel):
     max_turns: int = Field(5, ge=1, le=50)
     k: int = Field(5, ge=1, le=50)
     seed: int = 0
-    targets: Literal["catalog", "popular", "history"] = "catalog"
+    targets: Literal["catalog", "popular", "history", "heldout"] = "catalog"
     catalog: str = "demo"
     agent_llm: str = Field("none", description="the agent's LLM backend and model, for the record")
     sim_llm: LLMSettings | None = None
+    chatter: float = Field(0.0, ge=0.0, le=1.0, description="share of user messages with a sentence of "
+                           "context that changes nothing (held-out phrasebook phrases)")
+    # recorded from the settings by ``runner.run_simulation`` (what is given here is replaced);
+    # the defaults describe runs made before these were recorded
+    ranker: str = Field("none", description="the trained ranker RecPilot blends in (its model name), or 'none'")
+    learned_parser: bool = Field(False, description="RecPilot may use the distilled parser (settings.learned.parser)")
+    split_seed: int | None = Field(None, description="heldout targets: the seed of the ratings split (the "
+                                   "active ranker's, else 0)")
 
     def identity(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"dialogues"})
@@ -230,6 +240,9 @@ class Summary(BaseModel):
     agent_llm: str = ""
     simulator: str = ""
     targets: str = ""
+    ranker: str = "none"
+    learned_parser: bool = False
+    chatter: float = 0.0
     k: int
     max_turns: int
     dialogues: int
@@ -248,6 +261,8 @@ class Summary(BaseModel):
     hallucination_rate: float | None
     leak_rate: float
     llm_calls_per_turn: float | None
+    parser_llm_calls_per_turn: float | None = None
+    distilled_share: float | None = Field(None, description="share of turns the distilled parser read")
     tokens_per_turn: float | None
     sim_llm_calls_per_turn: float | None = None
     latency_ms_p50: float | None

@@ -3,7 +3,9 @@
 llama.cpp models and chromadb clients do not pickle, so nothing heavy crosses a process
 boundary: every worker (a process, or a Ray actor) builds its own ``Worker`` — catalog,
 agent, simulator model — from the typed ``Settings`` and ``RunConfig``, and sends back
-finished ``DialogueRecord``s as JSON.
+finished ``DialogueRecord``s as JSON. The settings object itself is pickled to each worker (not
+re-read from the environment there), so switches a command set on it (``learned.ranker``) hold
+in every worker.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Worker:
         agent_llm = build_chat_model(settings.llm) if config.agent in ("recpilot", "llm-only") else None
         self.agent = build_agent(config.agent, settings, self.catalog, workdir, agent_llm,
                                  run_tag=f"sim{config.seed}-{int(time.time())}")
+        _check_ranker(self.agent, config)
         self.sim_llm = None
         if config.simulator == "llm":
             sim = config.sim_llm or LLMSettings(temperature=SIM_TEMPERATURE)
@@ -55,13 +58,24 @@ class Worker:
 
         if self.sim_llm is not None:
             temperature = (self.config.sim_llm or LLMSettings(temperature=SIM_TEMPERATURE)).temperature
-            return LLMSimulator(profile, persona, seed, self.sim_llm, temperature)
-        return RuleSimulator(profile, persona, seed)
+            return LLMSimulator(profile, persona, seed, self.sim_llm, temperature, chatter=self.config.chatter)
+        return RuleSimulator(profile, persona, seed, chatter=self.config.chatter)
 
     def run(self, spec: DialogueSpec) -> DialogueRecord:
         from recpilot.simulator.episode import run_dialogue
 
         return run_dialogue(spec, self.catalog, self.agent, self.make_user, self.config)
+
+
+def _check_ranker(agent, config: RunConfig) -> None:
+    """The run records the ranker it uses; one that fails to load here (an unreadable file, a
+    model trained meanwhile) would make the record false, so the run stops instead."""
+    scorer = getattr(getattr(agent, "agent", None), "scorer", None)
+    used = str(getattr(scorer, "meta", {}).get("model", "?")) if scorer is not None else "none"
+    if config.agent == "recpilot" and used != config.ranker:
+        from recpilot.errors import ConfigError
+
+        raise ConfigError(f"the run records the {config.ranker!r} ranker but this worker loaded {used!r}")
 
 
 def run_inline(specs: Iterable[DialogueSpec], settings: Settings, config: RunConfig, workdir: Path,

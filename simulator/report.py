@@ -47,6 +47,7 @@ def render_report(summary: Summary, records: list[DialogueRecord]) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p>k = {summary.k}, T = {summary.max_turns}, targets: {html.escape(summary.targets)}; "
+            f"ranker: {html.escape(summary.ranker)}, learned parser: {'on' if summary.learned_parser else 'off'}; "
             f"pool: {html.escape(str(summary.pool))}, workers: {summary.workers}</p>"
             f"<table>{rows}</table><div class='plots'>{imgs}</div><h2>Example dialogues</h2>{body}</body></html>")
 

@@ -4,7 +4,9 @@
 Ctrl-C leaves every finished dialogue intact; a half-written last line is cut off on the next
 start. Re-running with the same ``DIR`` skips the dialogue ids already there (the config must
 match; the dialogue count may grow). ``DIR/summary.json`` and ``DIR/report.html`` are
-rebuilt from the whole file at the end.
+rebuilt from the whole file at the end. The config records which learned components the
+settings switch on (the trained ranker, the distilled parser), so runs with and without them
+are never mixed in one directory.
 """
 
 from __future__ import annotations
@@ -70,6 +72,54 @@ def check_config(out: Path, config: RunConfig) -> None:
     path.write_text(config.model_dump_json(indent=2))
 
 
+def active_ranker_meta(settings: Settings, catalog) -> dict | None:
+    """The active trained ranker's metadata when its checkpoint fits this catalog version (what
+    ``load_checkpoint`` checks, without loading the model: the main process only records it)."""
+    from recpilot.tools.rankers.checkpoint import active_model, catalog_hash, checkpoint_dir
+
+    model = active_model(settings, catalog)
+    if model is None:
+        return None
+    path = checkpoint_dir(settings, catalog) / f"{model}.json"
+    if not path.exists() or not path.with_suffix(".pt").exists():
+        return None
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if meta.get("n_items") != len(catalog) or meta.get("content_hash") != catalog_hash(settings, catalog):
+        return None
+    return meta
+
+
+def record_learned(settings: Settings, config: RunConfig) -> RunConfig:
+    """``config`` with what the settings make of it: the ranker RecPilot blends in ('none' when
+    ``settings.learned.ranker`` is off, no model is trained, or the agent is a baseline), whether
+    it may use the distilled parser, and the split heldout targets come from: the active
+    ranker's (whether or not it is used, so runs with and without it face the same targets)."""
+    from recpilot.catalog import load_catalog
+
+    catalog = load_catalog(settings, config.catalog)
+    meta = active_ranker_meta(settings, catalog)
+    recpilot = config.agent == "recpilot"
+    ranker = str(meta.get("model")) if recpilot and meta and settings.learned.ranker else "none"
+    split_seed = int((meta or {}).get("seed", 0)) if config.targets == "heldout" else None
+    if split_seed is not None:
+        _check_heldout(catalog, split_seed)
+    return config.model_copy(update={"ranker": ranker, "learned_parser": recpilot and settings.learned.parser,
+                                     "split_seed": split_seed})
+
+
+def _check_heldout(catalog, seed: int) -> None:
+    """Heldout targets need readers to draw from: said once here, not in every dialogue's error
+    (this also computes the cached split before the first dialogue)."""
+    from recpilot.simulator.target import HELDOUT_MIN_HISTORY, heldout_split
+
+    if len(heldout_split(catalog, seed).users) == 0:  # a catalog without ratings raises in the split
+        raise ConfigError(f"no reader of catalog {catalog.name!r} has a held-out rating of an item a user could "
+                          f"describe and {HELDOUT_MIN_HISTORY} other positives; use --targets catalog")
+
+
 def load_runs(out: Path) -> list[RunInfo]:
     path = out / RUNS
     if not path.exists():
@@ -87,6 +137,7 @@ def run_simulation(settings: Settings, config: RunConfig, out: Path, *, workers:
                    ray_address: str | None = None, progress: Progress | None = None) -> Summary:
     from recpilot.simulator import pools
 
+    config = record_learned(settings, config)
     out.mkdir(parents=True, exist_ok=True)
     (out / "work").mkdir(exist_ok=True)
     check_config(out, config)

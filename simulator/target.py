@@ -1,14 +1,16 @@
 """Hidden targets: drawn from the catalog (seeded), and what a user may know about them.
 
-``sample_target`` picks the item (uniformly, by popularity, or held out of one user's
-interaction history); ``build_profile`` turns it into a ``TargetProfile`` of attributes only:
-the simulator receives the profile, never the item, its title or its id.
+``sample_target`` picks the item (uniformly, by popularity, held out of one user's
+interaction history, or from the test split the trained ranker never saw); ``build_profile``
+turns it into a ``TargetProfile`` of attributes only: the simulator receives the profile,
+never the item, its title or its id.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,8 +19,11 @@ from recpilot.catalog import Catalog
 from recpilot.schema import Item
 from recpilot.simulator.leak import LeakDetector
 from recpilot.simulator.models import ItemView, TargetProfile
+from recpilot.tools.rankers.data import UserItems
 
-TARGET_MODES = ("catalog", "popular", "history")
+TARGET_MODES = ("catalog", "popular", "history", "heldout")
+HELDOUT_MIN_HISTORY = 5  # a reader the ranker can say something about
+HELDOUT_MAX_HISTORY = 50  # what a product would plausibly know of one reader
 _DISTINCTIVE = 0.5  # a value of another field is worth saying when fewer than half the items have it
 
 
@@ -27,6 +32,7 @@ class Target:
     row: int
     item: Item
     liked_rows: list[int] = field(default_factory=list)
+    history_rows: list[int] = field(default_factory=list)  # what the agent is told the user liked before
 
 
 def kind_field(catalog: Catalog) -> str | None:
@@ -54,7 +60,8 @@ def eligible_rows(catalog: Catalog) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def sample_target(catalog: Catalog, rng: random.Random, mode: str = "catalog") -> Target:
+def sample_target(catalog: Catalog, rng: random.Random, mode: str = "catalog", split_seed: int = 0) -> Target:
+    """One target by ``mode`` (``TARGET_MODES``); ``split_seed``: the ratings split of ``heldout``."""
     rows = eligible_rows(catalog)
     if len(rows) == 0:
         raise ValueError("no catalog item has the attributes a simulated user needs")
@@ -65,11 +72,14 @@ def sample_target(catalog: Catalog, rng: random.Random, mode: str = "catalog") -
         return _target(catalog, int(rng.choices(rows.tolist(), weights=weights.tolist(), k=1)[0]))
     if mode == "history":
         return _from_history(catalog, rng, set(rows.tolist()))
+    if mode == "heldout":
+        return _heldout(catalog, rng, rows, split_seed)
     raise ValueError(f"unknown target mode {mode!r}; use one of {', '.join(TARGET_MODES)}")
 
 
-def _target(catalog: Catalog, row: int, liked: list[int] | None = None) -> Target:
-    return Target(row, catalog.items[row], liked or [])
+def _target(catalog: Catalog, row: int, liked: list[int] | None = None,
+            history: list[int] | None = None) -> Target:
+    return Target(row, catalog.items[row], liked or [], history or [])
 
 
 def _from_history(catalog: Catalog, rng: random.Random, eligible: set[int]) -> Target:
@@ -93,11 +103,68 @@ def _from_history(catalog: Catalog, rng: random.Random, eligible: set[int]) -> T
         if not held:
             continue
         row = held[rng.randrange(len(held))]
-        detector = LeakDetector(catalog.items[row].title, catalog.items[row].id)
-        liked = [r for r in sorted(set(favourite) - {row}) if not detector.check(catalog.items[r].title)]
-        rng.shuffle(liked)
-        return _target(catalog, row, liked[:3])
+        return _target(catalog, row, _liked(catalog, rng, row, sorted(set(favourite) - {row})))
     raise ValueError("no user in the interactions has a usable held-out item")
+
+
+def _liked(catalog: Catalog, rng: random.Random, row: int, rows: list[int]) -> list[int]:
+    """Up to three of ``rows`` the user may name ("I loved X"): none whose title leaks the target's."""
+    detector = LeakDetector(catalog.items[row].title, catalog.items[row].id)
+    liked = [r for r in rows if not detector.check(catalog.items[r].title)]
+    rng.shuffle(liked)
+    return liked[:3]
+
+
+@dataclass(frozen=True)
+class HeldoutSplit:
+    """Per reader of the ratings: what a ranker trained on this split may know (train + valid
+    positives) and what it never saw (test), with the readers a heldout target can come from."""
+
+    known: UserItems
+    test: UserItems
+    users: np.ndarray  # readers with an eligible test positive and HELDOUT_MIN_HISTORY known ones
+
+
+_splits: dict[tuple[str, str, int], HeldoutSplit] = {}
+_splits_lock = threading.Lock()
+
+
+def heldout_split(catalog: Catalog, seed: int = 0) -> HeldoutSplit:
+    """``catalog_split(catalog, seed)`` (the trained ranker's split), cached per catalog version
+    and seed: every dialogue of a run draws from it and the demo has ~300k ratings."""
+    from recpilot.tools.rankers.train import catalog_split  # imports torch: only for this mode
+
+    key = (catalog.name, catalog.version, seed)
+    with _splits_lock:
+        if key not in _splits:
+            split = catalog_split(catalog, seed)
+            known = split.train.union(split.valid)
+            eligible = np.zeros(len(catalog), dtype=bool)
+            eligible[eligible_rows(catalog)] = True
+            hits = np.bincount(split.test.user_of_each()[eligible[split.test.indices]], minlength=known.n_users)
+            users = np.flatnonzero((hits > 0) & (known.lengths() >= HELDOUT_MIN_HISTORY))
+            _splits.clear()  # one catalog version at a time is all a run needs
+            _splits[key] = HeldoutSplit(known, split.test, users)
+        return _splits[key]
+
+
+def _heldout(catalog: Catalog, rng: random.Random, eligible: np.ndarray, seed: int) -> Target:
+    """A positive of one real reader from the *test* part of the split the trained ranker was
+    fitted on (``seed``: the active checkpoint's), with that reader's train + valid positives
+    as the history the agent is given. The ranker was fitted on train (early-stopped on valid)
+    and never saw a test item, so it cannot have memorised the target: success measures what
+    a product knowing the reader's other ratings would do, and runs with and without the
+    ranker face the same targets. Up to three history items the user may name ("I loved X")."""
+    split = heldout_split(catalog, seed)
+    if len(split.users) == 0:
+        raise ValueError(f"no reader has an eligible test item and {HELDOUT_MIN_HISTORY} other positives")
+    user = int(split.users[rng.randrange(len(split.users))])
+    held = [int(r) for r in np.intersect1d(split.test.row(user), eligible)]
+    row = held[rng.randrange(len(held))]
+    history = [int(r) for r in split.known.row(user)]
+    if len(history) > HELDOUT_MAX_HISTORY:
+        history = sorted(rng.sample(history, HELDOUT_MAX_HISTORY))
+    return _target(catalog, row, _liked(catalog, rng, row, history), history)
 
 
 def build_profile(catalog: Catalog, item: Item) -> TargetProfile:

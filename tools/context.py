@@ -22,3 +22,4 @@ class ToolContext:
     shown: set[str] = field(default_factory=set)
     memory: object | None = None  # memory.longterm.LongTermMemory
     scorer: object | None = None  # tools.rank.Scorer; None: the default preference scorer
+    history: list[str] = field(default_factory=list)  # ids the user liked before (Session.history)

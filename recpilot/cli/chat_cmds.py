@@ -106,7 +106,7 @@ def _state_lines(state) -> str:
 
 def _step_line(step) -> str:
     if isinstance(step, ParseStep):
-        return f"· parse ({step.duration_ms:.0f} ms, llm={step.used_llm}): intent={step.update.intent}"
+        return f"· parse ({step.duration_ms:.0f} ms, llm={step.used_llm}, distilled={step.used_distilled}): intent={step.update.intent}"
     if isinstance(step, ToolStep):
         return f"· tool {step.tool} → {step.candidates} candidates ({step.duration_ms:.0f} ms){' ERROR ' + step.error if step.error else ''}"
     if isinstance(step, ReplyStep):

@@ -27,7 +27,14 @@ def simulate_cmd(
     max_turns: Annotated[int, typer.Option(help="turns per dialogue (T)", min=1, max=50)] = 5,
     k: Annotated[int, typer.Option(help="items per recommendation", min=1, max=50)] = 5,
     seed: Annotated[int, typer.Option(help="run seed; dialogue i always gets the same target and persona")] = 0,
-    targets: Annotated[str, typer.Option(help="catalog (uniform) | popular (by popularity) | history (held out)")] = "catalog",
+    targets: Annotated[str, typer.Option(help="catalog (uniform) | popular (by popularity) | history (held out) | "
+                                         "heldout (a real reader's test-split rating, their other ratings as history)")] = "catalog",
+    chatter: Annotated[float, typer.Option(help="share of user messages with a sentence of context that changes "
+                                           "nothing (unseen by the distilled parser)", min=0, max=1)] = 0.0,
+    ranker: Annotated[bool | None, typer.Option("--ranker/--no-ranker", help="RecPilot blends in the trained ranker, "
+                                                "when one is trained [default: settings.learned.ranker, on]")] = None,
+    learned_parser: Annotated[bool | None, typer.Option("--learned-parser/--no-learned-parser", help="RecPilot may use "
+                                                        "the distilled parser [default: settings.learned.parser, on]")] = None,
     workers: Annotated[int, typer.Option(help="parallel workers (processes, or Ray actors with --ray)", min=1)] = 1,
     ray: Annotated[bool, typer.Option("--ray", help="run the dialogues on Ray (local unless --ray-address)")] = False,
     ray_address: Annotated[str | None, typer.Option(help="a Ray cluster address; implies --ray")] = None,
@@ -43,7 +50,7 @@ def simulate_cmd(
     from recpilot.simulator.models import RunConfig
     from recpilot.simulator.runner import DIALOGUES, REPORT, SUMMARY, read_records, run_simulation
 
-    settings: Settings = ctx.obj
+    settings = _with_learned(ctx.obj, ranker, learned_parser)
     ensure_catalog(settings, notify=lambda m: typer.echo(m, err=True))
     sim_llm = None
     if simulator == "llm":
@@ -55,7 +62,7 @@ def simulate_cmd(
             raise ConfigError(f"invalid simulator LLM settings: {exc.errors()[0]['msg']}") from exc
     try:
         config = RunConfig(simulator=simulator, agent=agent, dialogues=dialogues, max_turns=max_turns, k=k,
-                           seed=seed, targets=targets, catalog=settings.catalog,
+                           seed=seed, targets=targets, catalog=settings.catalog, chatter=chatter,
                            agent_llm=_llm_label(settings, agent), sim_llm=sim_llm)
     except ValidationError as exc:
         raise ConfigError("invalid simulation options: " + "; ".join(
@@ -77,10 +84,13 @@ def simulate_cmd(
                    err=True)
         raise typer.Exit(130) from None
     s = summary
-    typer.echo(f"{s.agent} ({s.agent_llm}) vs {s.simulator} simulator: {s.scored_dialogues}/{s.dialogues} scored, "
+    typer.echo(f"{s.agent} ({s.agent_llm}, ranker {s.ranker}, learned parser {'on' if s.learned_parser else 'off'}) "
+               f"vs {s.simulator} simulator, {s.targets} targets: {s.scored_dialogues}/{s.dialogues} scored, "
                f"success {_f(s.success_rate)}, AT {_f(s.avg_turns)}, by turn {[round(x, 2) for x in s.success_by_turn]}, "
                f"violations {_f(s.violation_rate)}, hallucinations {_f(s.hallucination_rate)}, leaks {_f(s.leak_rate)}, "
-               f"p50 {_f(s.latency_ms_p50)} ms, {_f(s.dialogues_per_min)} dialogues/min")
+               f"LLM calls/turn {_f(s.llm_calls_per_turn)} (parser {_f(s.parser_llm_calls_per_turn)}, distilled "
+               f"parser read {_f(s.distilled_share)} of turns), p50 {_f(s.latency_ms_p50)} ms, "
+               f"{_f(s.dialogues_per_min)} dialogues/min")
     typer.echo(f"wrote {out / SUMMARY} and {out / REPORT}")
 
 
@@ -102,6 +112,15 @@ def compare_cmd(
     Console().print(table)
     html.write_text(render_compare(summaries), encoding="utf-8")
     typer.echo(f"wrote {html}")
+
+
+def _with_learned(settings: Settings, ranker: bool | None, parser: bool | None) -> Settings:
+    """The settings with the switches given on the command line; the copy is what every worker
+    gets (pickled), so it holds there too."""
+    update = {k_: v for k_, v in (("ranker", ranker), ("parser", parser)) if v is not None}
+    if not update:
+        return settings
+    return settings.model_copy(update={"learned": settings.learned.model_copy(update=update)})
 
 
 def _llm_label(settings: Settings, agent: str) -> str:

@@ -2,8 +2,9 @@
 
 For the session's reader it builds one history: their ingested positives when the session's
 user id is a user of the catalog's interactions, plus the items liked, accepted or named as
-"like X" in this session (and, through the turn loop, in long-term memory), minus the items
-rejected. The trained ranker scores the candidates from that history (a new reader is folded
+"like X" in this session (and, through the turn loop, in long-term memory), plus the history
+the caller gave for this user (``Session.history``: items liked in another system), minus the
+items rejected. The trained ranker scores the candidates from that history (a new reader is folded
 in: no retraining), the scores are min-max scaled over the candidates, and the result is
 ``weight`` × that + (1 - ``weight``) × the preference scorer's score. Books the reader
 already rated sink to the bottom. The best candidates get a reason naming the liked book
@@ -65,10 +66,10 @@ class TrainedScorer:
 
     # --- the reader --------------------------------------------------------------------------
     def history(self, ctx: ToolContext) -> tuple[int, np.ndarray, np.ndarray]:
-        """(user row or -1, liked item rows, rows already read: rated before or liked now)."""
+        """(user row or -1, liked item rows, rows already read: rated before, in the given history or liked now)."""
         user = self.user_index.get(ctx.user_id, -1) if ctx.user_id is not None else -1
         state = ctx.state
-        session = [r.id for r in state.liked_items + state.anchors]
+        session = [r.id for r in state.liked_items + state.anchors] + list(ctx.history)
         if state.accepted_item is not None:
             session.append(state.accepted_item.id)
         liked = set(self.catalog.rows(session).tolist())

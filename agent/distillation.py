@@ -1,0 +1,277 @@
+"""Training and scoring the distilled parser (``recpilot train parser`` minus the terminal).
+
+1. Corpus: template examples from the simulator (``simulator.corpus``) built from the
+   phrasebook's *train* phrases, optionally LLM paraphrases of some of them; held-out
+   examples built from the *held-out* phrases only, so the score is on wordings the model
+   never saw.
+2. Every example goes through the rule parser (the model's input includes the words the
+   rules left), then the sentence embedder.
+3. The model is fitted with Adam on the summed cross-entropies of its heads, early stopping
+   on a seeded validation slice of the training examples.
+4. Held-out score per slot for the rules alone, the model alone and both as deployed (the
+   model used only where the rules would call the LLM and the model is sure and agrees),
+   plus the share of would-be LLM calls the model takes over.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from recpilot.agent.distilled import DistilledParser, checkpoint_paths, featurize, kinds_of, net
+from recpilot.agent.parse_labels import INTENTS, RESIDUALS, SORTS, ParseLabel, leftover, rule_label
+from recpilot.agent.rules import ParseContext, RuleParse, RuleParser
+from recpilot.agent.vocabulary import vocabulary_for
+from recpilot.catalog import Catalog
+from recpilot.errors import UserError
+from recpilot.simulator import corpus as corpus_mod
+from recpilot.simulator.corpus import CorpusExample
+
+Phase = Callable[[str], None]
+EpochFn = Callable[[dict], None]
+
+
+def build_corpus(catalog: Catalog, examples: int, heldout: int, seed: int, paraphrases: int = 0, llm=None,
+                 phase: Phase = lambda _m: None) -> tuple[list[CorpusExample], list[CorpusExample], dict]:
+    phase(f"generating {examples:,} training and {heldout:,} held-out examples")
+    train = corpus_mod.generate(catalog, examples, seed, "train")
+    held = corpus_mod.generate(catalog, heldout, seed, "heldout")
+    counts: dict = {}
+    if paraphrases and llm is not None:
+        n_held = paraphrases // 5
+        phase(f"asking {llm.name} for {paraphrases} paraphrases ({n_held} for the held-out set)")
+        t0, total = time.perf_counter(), paraphrases
+
+        def tick(offset: int):
+            def report(done: int, _of: int) -> None:
+                done += offset
+                if done % 25 == 0 or done == total:
+                    rate = done / max(time.perf_counter() - t0, 1e-9)
+                    phase(f"paraphrases: {done}/{total} asked, {rate:.1f}/s")
+            return report
+
+        extra, counts = corpus_mod.paraphrase(train, llm, catalog, paraphrases - n_held, seed, tick(0))
+        more, held_counts = corpus_mod.paraphrase(held, llm, catalog, n_held, seed + 1, tick(paraphrases - n_held))
+        train, held = train + extra, held + more
+        counts = {k: counts.get(k, 0) + held_counts.get(k, 0) for k in set(counts) | set(held_counts)}
+    return train, held, counts
+
+
+def targets(examples: list[CorpusExample], kinds: list[str]) -> dict[str, np.ndarray]:
+    index = {k: i for i, k in enumerate(kinds)}
+    kind = np.zeros((len(examples), max(len(kinds), 1)), np.int64)
+    for row, e in enumerate(examples):
+        for value in e.label.likes:
+            if value.lower() in index:
+                kind[row, index[value.lower()]] = 1
+        for value in e.label.dislikes:
+            if value.lower() in index:
+                kind[row, index[value.lower()]] = 2
+    return {
+        "intent": np.asarray([INTENTS.index(e.label.intent) for e in examples], np.int64),
+        "sort": np.asarray([SORTS.index(e.label.sort) for e in examples], np.int64),
+        "residual": np.asarray([RESIDUALS.index(e.label.residual) for e in examples], np.int64),
+        "kinds": kind,
+    }
+
+
+def fit(x: np.ndarray, y: dict[str, np.ndarray], n_kinds: int, *, seed: int = 0, epochs: int = 60,
+        patience: int = 6, batch: int = 128, lr: float = 2e-3, on_epoch: EpochFn | None = None):
+    """Returns the model with the best validation loss and how training went."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x))
+    n_valid = max(1, len(x) // 10)
+    valid, train = order[:n_valid], order[n_valid:]
+    tx = torch.from_numpy(x)
+    ty = {k: torch.from_numpy(v) for k, v in y.items()}
+    model = net(x.shape[1], n_kinds)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-5)
+    ce = nn.CrossEntropyLoss()
+
+    def loss_of(rows) -> torch.Tensor:
+        out = model(tx[rows])
+        total = sum(ce(out[k], ty[k][rows]) for k in ("intent", "sort", "residual"))
+        return total + ce(out["kinds"].reshape(-1, 3), ty["kinds"][rows].reshape(-1)) * 3.0
+
+    best, best_state, best_epoch, since, history = float("inf"), None, 0, 0, []
+    t0 = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        perm = torch.from_numpy(rng.permutation(train))
+        running = 0.0
+        for start in range(0, len(perm), batch):
+            rows = perm[start:start + batch]
+            opt.zero_grad()
+            loss = loss_of(rows)
+            loss.backward()
+            opt.step()
+            running += float(loss.detach()) * len(rows)
+        model.eval()
+        with torch.no_grad():
+            v = float(loss_of(torch.from_numpy(valid)))
+        history.append({"epoch": epoch, "loss": round(running / max(len(train), 1), 4), "valid_loss": round(v, 4)})
+        if on_epoch is not None:
+            elapsed = time.perf_counter() - t0
+            on_epoch({**history[-1], "epochs": epochs, "examples_per_s": epoch * len(train) / max(elapsed, 1e-9)})
+        if v < best - 1e-4:
+            best, best_epoch, since = v, epoch, 0
+            best_state = {k: t.clone() for k, t in model.state_dict().items()}
+        else:
+            since += 1
+            if since >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return model, {"epochs_run": len(history), "best_epoch": best_epoch, "valid_loss": round(best, 4),
+                   "stopped_early": len(history) < epochs, "curve": history,
+                   "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def slot_scores(gold: list[ParseLabel], pred: list[ParseLabel]) -> dict[str, Any]:
+    """Accuracy of the single-choice slots; precision/recall/F1 of kind values wanted and not
+    wanted (micro, over (example, value) pairs); exact match of the whole label."""
+    n = max(len(gold), 1)
+    out: dict[str, Any] = {}
+    for slot in ("intent", "sort", "residual"):
+        out[f"{slot}_acc"] = round(sum(getattr(g, slot) == getattr(p, slot) for g, p in zip(gold, pred, strict=True)) / n, 4)
+    for slot in ("likes", "dislikes"):
+        tp = fp = fn = 0
+        for g, p in zip(gold, pred, strict=True):
+            gs, ps = {v.lower() for v in getattr(g, slot)}, {v.lower() for v in getattr(p, slot)}
+            tp, fp, fn = tp + len(gs & ps), fp + len(ps - gs), fn + len(gs - ps)
+        prec = tp / (tp + fp) if tp + fp else 1.0
+        rec = tp / (tp + fn) if tp + fn else 1.0
+        out[f"{slot}_f1"] = round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0
+    out["exact"] = round(sum(_same(g, p) for g, p in zip(gold, pred, strict=True)) / n, 4)
+    return out
+
+
+def _same(g: ParseLabel, p: ParseLabel) -> bool:
+    return (g.intent == p.intent and g.sort == p.sort and g.residual == p.residual
+            and {v.lower() for v in g.likes} == {v.lower() for v in p.likes}
+            and {v.lower() for v in g.dislikes} == {v.lower() for v in p.dislikes})
+
+
+def evaluate(parser: DistilledParser, catalog: Catalog, examples: list[CorpusExample],
+             rules_out: list[RuleParse], x: np.ndarray | None = None) -> dict[str, Any]:
+    """Rules alone, the model alone, and both as deployed, on ``examples``."""
+    kf = parser.kind_field
+    readings = parser.read(catalog, [e.text for e in examples], rules_out, [bool(e.shown) for e in examples])
+    gold = [e.label for e in examples]
+    ruled = [rule_label(r.update, r, kf) for r in rules_out]
+    model = [r.label for r in readings]
+    deployed, used, would_call = [], 0, 0
+    for r, reading, rl in zip(rules_out, readings, ruled, strict=True):
+        if not r.needs_llm:
+            deployed.append(rl)
+            continue
+        would_call += 1
+        if parser.agrees(reading, r):
+            used += 1
+            copy = RuleParse(r.update.model_copy(deep=True), list(r.residual), r.structured, r.injection)
+            parser.apply(reading, copy)
+            deployed.append(rule_label(copy.update, copy, kf).model_copy(update={"residual": reading.label.residual}))
+        else:
+            deployed.append(rl)
+    subset = [i for i, r in enumerate(rules_out) if r.needs_llm]
+    confident = [i for i in subset if parser.agrees(readings[i], rules_out[i])]
+    return {
+        "examples": len(examples),
+        "rules": slot_scores(gold, ruled),
+        "distilled": slot_scores(gold, model),
+        "rules+distilled": slot_scores(gold, deployed),
+        "would_call_llm": would_call,
+        "taken_over": used,
+        "llm_calls_saved": round(used / max(would_call, 1), 4),
+        "on_would_call": {
+            "rules": slot_scores([gold[i] for i in subset], [ruled[i] for i in subset]),
+            "rules+distilled": slot_scores([gold[i] for i in subset], [deployed[i] for i in subset]),
+        },
+        "taken_over_exact": slot_scores([gold[i] for i in confident], [deployed[i] for i in confident])["exact"]
+        if confident else None,
+    }
+
+
+def parse_all(catalog: Catalog, examples: list[CorpusExample]) -> list[RuleParse]:
+    rules = RuleParser(vocabulary_for(catalog))
+    return [rules.parse(e.text, ParseContext(last_shown=e.shown)) for e in examples]
+
+
+def train_parser(settings, catalog: Catalog, *, examples: int = 8000, heldout: int = 2000, paraphrases: int = 0,
+                 llm=None, epochs: int = 60, seed: int = 0, threshold: float | None = None,
+                 on_phase: Phase | None = None, on_epoch: EpochFn | None = None, save: bool = True) -> dict[str, Any]:
+    """Builds the corpus, fits the model, scores it on the held-out examples, saves it."""
+    import torch
+
+    phase = on_phase or (lambda _m: None)
+    kf, kinds = kinds_of(catalog)
+    if not len(catalog):
+        raise UserError(f"catalog {catalog.name!r} is empty")
+    random.seed(seed)
+    t_all = time.perf_counter()
+    train, held, para_counts = build_corpus(catalog, examples, heldout, seed, paraphrases, llm, phase)
+    phase(f"parsing {len(train) + len(held):,} examples with the rules")
+    rules_train, rules_held = parse_all(catalog, train), parse_all(catalog, held)
+    phase("embedding the examples")
+    x = featurize(catalog, [e.text for e in train], [leftover(r) for r in rules_train],
+                  [bool(e.shown) for e in train])
+    phase(f"training on {len(train):,} examples ({x.shape[1]} features, {len(kinds)} kind values)")
+    model, fit_info = fit(x, targets(train, kinds), len(kinds), seed=seed, epochs=epochs, on_epoch=on_epoch)
+    parser = DistilledParser(model, kinds, kf, settings.learned.parser_confidence if threshold is None else threshold)
+    phase(f"scoring on {len(held):,} held-out examples")
+    report: dict[str, Any] = {
+        "model": "distilled-parser", "kind_field": kf, "kinds": len(kinds),
+        "train_examples": len(train), "heldout_examples": len(held),
+        "paraphrases": para_counts, "threshold": parser.threshold, "seed": seed,
+        "heldout": evaluate(parser, catalog, held, rules_held),
+        "heldout_llm": _by_source(parser, catalog, held, rules_held),
+        **{k: fit_info[k] for k in ("epochs_run", "best_epoch", "valid_loss", "stopped_early")},
+        "curve": fit_info["curve"], "train_seconds": fit_info["seconds"],
+        "total_seconds": round(time.perf_counter() - t_all, 2),
+        "threads": torch.get_num_threads(), "machine": platform.machine(), "torch": torch.__version__,
+    }
+    if save:
+        report["checkpoint"] = str(save_parser(settings, catalog, parser, report, train + held))
+    return report
+
+
+def _by_source(parser, catalog, held, rules_held) -> dict | None:
+    """The held-out score on LLM paraphrases alone (None without any)."""
+    rows = [i for i, e in enumerate(held) if e.source == "llm"]
+    if not rows:
+        return None
+    return evaluate(parser, catalog, [held[i] for i in rows], [rules_held[i] for i in rows])
+
+
+def save_parser(settings, catalog: Catalog, parser: DistilledParser, report: dict,
+                examples: list[CorpusExample]) -> str:
+    """Writes the corpus, the weights and the report; the report last, because its presence
+    is what makes the model loadable (an interrupted save leaves no half model in use)."""
+    import json
+    import os
+
+    from recpilot.tools.rankers.checkpoint import catalog_hash
+
+    path, meta_path = checkpoint_paths(settings, catalog)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    corpus_mod.save(examples, path.with_name("parser-corpus.jsonl"))
+    meta_path.unlink(missing_ok=True)
+    tmp = path.with_suffix(".pt.tmp")
+    parser.save(tmp)
+    os.replace(tmp, path)
+    meta = {**report, "catalog": catalog.name, "catalog_version": catalog.version,
+            "content_hash": catalog_hash(settings, catalog), "created": time.time()}
+    meta_tmp = meta_path.with_suffix(".json.tmp")
+    meta_tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(meta_tmp, meta_path)
+    return str(path)

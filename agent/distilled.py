@@ -1,0 +1,238 @@
+"""The distilled parser: a small torch model between the rules and the LLM.
+
+It reads a message the rules could not fully explain (``RuleParse.needs_llm``) and predicts,
+in the label space of ``simulator.corpus.ParseLabel``: the intent, the kind values wanted and
+not wanted, a popularity sort, and what the leftover words do (``noise`` to drop, ``wanted``
+to search for, ``unwanted`` to avoid). Inputs are the shipped sentence embeddings of the
+whole message and of its leftover words, plus two flags; heads are one hidden layer wide.
+
+It is trained on simulated dialogues (``distillation.py``, ``recpilot train parser``) and is
+*used* only when every head is at least ``threshold`` sure and it agrees with what the rules
+already read; otherwise the turn goes on to the LLM as before. So it can only skip LLM calls
+and drop or negate free words; it never overrides a rule's reading.
+
+Checkpoint: ``HOME/models/<catalog>/<version>/parser.pt`` (weights and label space) beside
+``parser.json`` (the training report).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recpilot.agent.parse_labels import INTENTS, RESIDUALS, SORTS, ParseLabel, leftover, rule_label
+from recpilot.agent.rules import RuleParse
+from recpilot.catalog import Catalog
+from recpilot.errors import UserError
+from recpilot.preferences import Preference, StateUpdate
+from recpilot.simulator.target import kind_field
+
+if TYPE_CHECKING:
+    import torch
+
+CHECKPOINT = "parser"
+EMBED_DIM = 384
+HIDDEN = 256
+# intents the model may give a message the rules read as a request with leftover words
+_TAKE_OVER = {"chitchat", "out_of_domain", "reject"}
+
+
+def net(n_in: int, n_kinds: int, hidden: int = HIDDEN, dropout: float = 0.1):
+    """The model: one shared hidden layer, one linear head per slot."""
+    from torch import nn
+
+    class DistilledNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout))
+            self.intent = nn.Linear(hidden, len(INTENTS))
+            self.sort = nn.Linear(hidden, len(SORTS))
+            self.residual = nn.Linear(hidden, len(RESIDUALS))
+            self.kinds = nn.Linear(hidden, max(n_kinds, 1) * 3)  # per value: not said / wanted / not wanted
+            self.n_kinds = max(n_kinds, 1)
+
+        def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+            h = self.body(x)
+            return {"intent": self.intent(h), "sort": self.sort(h), "residual": self.residual(h),
+                    "kinds": self.kinds(h).view(-1, self.n_kinds, 3)}
+
+    return DistilledNet()
+
+
+def featurize(catalog: Catalog, texts: list[str], leftovers: list[list[str]], shown: list[bool]) -> np.ndarray:
+    """(n, 2 × 384 + 2): message vector, leftover-words vector (zeros when none), flags."""
+    whole = catalog.embed(texts) if texts else np.zeros((0, EMBED_DIM), np.float32)
+    rest_texts = [" ".join(words) for words in leftovers]
+    todo = [i for i, t in enumerate(rest_texts) if t]
+    rest = np.zeros((len(texts), EMBED_DIM), np.float32)
+    if todo:
+        rest[todo] = catalog.embed([rest_texts[i] for i in todo])
+    flags = np.asarray([[float(s), float(bool(words))] for s, words in zip(shown, leftovers, strict=True)],
+                       np.float32).reshape(len(texts), 2)
+    return np.concatenate([whole, rest, flags], axis=1).astype(np.float32)
+
+
+@dataclass
+class Reading:
+    """The model's reading of one message and how sure it is (the least sure single-choice
+    head; kind values it is unsure of are not in the label at all)."""
+
+    label: ParseLabel
+    confidence: float
+    heads: dict[str, float] = field(default_factory=dict)
+
+
+class DistilledParser:
+    def __init__(self, model, kinds: list[str], kind_field_name: str | None, threshold: float = 0.9,
+                 meta: dict | None = None):
+        self.model, self.kinds, self.kind_field = model, kinds, kind_field_name
+        self.threshold, self.meta = threshold, meta or {}
+        self.model.eval()
+
+    # --- prediction ----------------------------------------------------------------------------
+    def read(self, catalog: Catalog, texts: list[str], rules: list[RuleParse], shown: list[bool]) -> list[Reading]:
+        import torch
+
+        x = featurize(catalog, texts, [leftover(r) for r in rules], shown)
+        with torch.no_grad():
+            out = self.model(torch.from_numpy(x))
+        probs = {k: torch.softmax(v, dim=-1).numpy() for k, v in out.items()}
+        readings = []
+        for i in range(len(texts)):
+            intent = INTENTS[int(probs["intent"][i].argmax())]
+            sort = SORTS[int(probs["sort"][i].argmax())]
+            residual = RESIDUALS[int(probs["residual"][i].argmax())]
+            kind_p = probs["kinds"][i][: len(self.kinds)]
+            # a value counts as said only when the model is sure of it; unsure ones are left out
+            cls = np.where(kind_p.max(axis=1) >= self.threshold, kind_p.argmax(axis=1), 0)
+            likes = [self.kinds[j] for j in np.flatnonzero(cls == 1)]
+            dislikes = [self.kinds[j] for j in np.flatnonzero(cls == 2)]
+            heads = {"intent": float(probs["intent"][i].max()), "sort": float(probs["sort"][i].max()),
+                     "residual": float(probs["residual"][i].max())}
+            label = ParseLabel(intent=intent, likes=likes, dislikes=dislikes, sort=sort, residual=residual)
+            readings.append(Reading(label, min(heads.values()), heads))
+        return readings
+
+    def read_one(self, catalog: Catalog, text: str, rule: RuleParse, shown: bool) -> Reading:
+        return self.read(catalog, [text], [rule], [shown])[0]
+
+    # --- use ------------------------------------------------------------------------------------
+    def agrees(self, reading: Reading, rule: RuleParse) -> bool:
+        """Confident, and consistent with the rules: no kind value the rules read is read the
+        other way round, the intent is the rules' (or takes a leftover-only message elsewhere)."""
+        if reading.confidence < self.threshold:
+            return False
+        ruled = rule_label(rule.update, rule, self.kind_field)
+        label = reading.label
+        if set(ruled.likes) & set(label.dislikes) or set(ruled.dislikes) & set(label.likes):
+            return False
+        if label.intent != ruled.intent:
+            took_over = label.intent in _TAKE_OVER and not _has_structure(rule.update)
+            if not took_over:
+                return False
+        return True
+
+    def apply(self, reading: Reading, rule: RuleParse) -> list[str]:
+        """Writes an agreed reading into the rules' update; returns notes on what changed."""
+        up, label, notes = rule.update, reading.label, []
+        if label.intent != up.intent:
+            notes.append(f"read as {label.intent}")
+            up.intent = label.intent
+            if label.intent in ("chitchat", "out_of_domain"):
+                up.keywords.clear()
+                up.dislikes[:] = [p for p in up.dislikes if p.field is not None]
+        known = {p.key for p in up.likes + up.dislikes}
+        known |= {f"{self.kind_field}:{str(c.value).lower()}" for c in up.add_constraints}
+        for values, weight in ((label.likes, 1.0), (label.dislikes, -1.0)):
+            for value in values:
+                pref = Preference(field=self.kind_field, value=value, weight=weight, source="distilled")
+                if pref.key not in known and f"{self.kind_field}:{value.lower()}" not in known:
+                    (up.likes if weight > 0 else up.dislikes).append(pref)
+                    known.add(pref.key)
+                    notes.append(f"{'wants' if weight > 0 else 'avoids'} {value}")
+        if label.sort != "none" and up.sort is None:
+            up.sort = label.sort
+            notes.append(f"sorted by {label.sort}")
+        words = leftover(rule)
+        if words and label.residual == "noise":
+            up.keywords.clear()
+            up.dislikes[:] = [p for p in up.dislikes if p.field is not None]
+            notes.append(f"ignored '{' '.join(words)}' (context, not a preference)")
+        elif rule.residual and label.residual == "unwanted":
+            up.keywords.clear()
+            for word in rule.residual:
+                up.dislikes.append(Preference(field=None, value=word, weight=-1.0, source="distilled"))
+            notes.append(f"avoids '{' '.join(rule.residual)}'")
+        return notes
+
+    # --- persistence ------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        import torch
+
+        torch.save({"state": self.model.state_dict(), "kinds": self.kinds, "kind_field": self.kind_field,
+                    "n_in": self.model.body[0].in_features, "hidden": self.model.body[0].out_features}, path)
+
+    @classmethod
+    def load(cls, path: Path, threshold: float = 0.9, meta: dict | None = None) -> DistilledParser:
+        import torch
+
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        model = net(blob["n_in"], len(blob["kinds"]), blob["hidden"])
+        model.load_state_dict(blob["state"])
+        return cls(model, list(blob["kinds"]), blob["kind_field"], threshold, meta)
+
+
+def _has_structure(update: StateUpdate) -> bool:
+    return bool(update.add_constraints or any(p.field for p in update.likes + update.dislikes) or update.anchors
+                or update.liked_items or update.asked_item or update.accepted_item or update.sort
+                or update.remove_keys or update.remove_fields)
+
+
+def kinds_of(catalog: Catalog) -> tuple[str | None, list[str]]:
+    """The kind field and its values (lower case), the model's kind label space."""
+    kf = kind_field(catalog)
+    if kf is None:
+        return None, []
+    return kf, sorted(v.lower() for v in catalog.vocabulary(kf))
+
+
+def checkpoint_paths(settings, catalog: Catalog) -> tuple[Path, Path]:
+    from recpilot.tools.rankers.checkpoint import checkpoint_dir
+
+    folder = checkpoint_dir(settings, catalog)
+    return folder / f"{CHECKPOINT}.pt", folder / f"{CHECKPOINT}.json"
+
+
+def load_distilled(settings, catalog: Catalog) -> DistilledParser | None:
+    """The trained parser for this catalog version when there is one and it is switched on,
+    else None (the parser goes from the rules straight to the LLM). An unreadable checkpoint,
+    or one trained on other catalog content, is ignored with a warning."""
+    if not settings.learned.parser:
+        return None
+    path, meta_path = checkpoint_paths(settings, catalog)
+    if not path.exists() or not meta_path.exists():
+        return None
+    try:
+        return _load(settings, catalog, path, meta_path)
+    except UserError as exc:
+        warnings.warn(f"ignoring the distilled parser: {exc}", stacklevel=2)
+        return None
+
+
+def _load(settings, catalog: Catalog, path: Path, meta_path: Path) -> DistilledParser:
+    from recpilot.tools.rankers.checkpoint import catalog_hash
+
+    try:
+        meta = json.loads(meta_path.read_text())
+        parser = DistilledParser.load(path, settings.learned.parser_confidence, meta)
+    except Exception as exc:  # a truncated or foreign file fails in json, zip or torch
+        raise UserError(f"cannot read the distilled parser at {path}: {exc}") from exc
+    if meta.get("content_hash") != catalog_hash(settings, catalog) or parser.kinds != kinds_of(catalog)[1]:
+        raise UserError(f"the distilled parser at {path} was trained on other catalog content; "
+                        "run `recpilot train parser` again")
+    return parser
