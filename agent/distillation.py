@@ -23,14 +23,31 @@ from typing import Any
 
 import numpy as np
 
-from recpilot.agent.distilled import DistilledParser, checkpoint_paths, featurize, kinds_of, net
-from recpilot.agent.parse_labels import INTENTS, RESIDUALS, SORTS, ParseLabel, leftover, rule_label
+from recpilot.agent.distilled import (
+    DistilledParser,
+    checkpoint_paths,
+    featurize,
+    kinds_of,
+    mention_net,
+    net,
+)
+from recpilot.agent.parse_labels import (
+    INTENTS,
+    MENTION_CLASSES,
+    RESIDUALS,
+    SORTS,
+    ParseLabel,
+    leftover,
+    mention_window,
+    rule_label,
+    rule_mention_class,
+)
 from recpilot.agent.rules import ParseContext, RuleParse, RuleParser
 from recpilot.agent.vocabulary import vocabulary_for
 from recpilot.catalog import Catalog
 from recpilot.errors import UserError
 from recpilot.simulator import corpus as corpus_mod
-from recpilot.simulator.corpus import CorpusExample
+from recpilot.simulator.corpus import CorpusExample, MentionExample
 
 Phase = Callable[[str], None]
 EpochFn = Callable[[dict], None]
@@ -80,11 +97,26 @@ def targets(examples: list[CorpusExample], kinds: list[str]) -> dict[str, np.nda
     }
 
 
-def fit(x: np.ndarray, y: dict[str, np.ndarray], n_kinds: int, *, seed: int = 0, epochs: int = 60,
-        patience: int = 6, batch: int = 128, lr: float = 2e-3, on_epoch: EpochFn | None = None):
-    """Returns the model with the best validation loss and how training went."""
+def heads_loss(out: dict, y: dict):
+    """The message model's loss: one cross-entropy per head (kind values weigh more: each is
+    a 57-way set of small decisions)."""
+    from torch.nn.functional import cross_entropy
+
+    total = sum(cross_entropy(out[k], y[k]) for k in ("intent", "sort", "residual"))
+    return total + cross_entropy(out["kinds"].reshape(-1, 3), y["kinds"].reshape(-1)) * 3.0
+
+
+def class_loss(out, y):
+    from torch.nn.functional import cross_entropy
+
+    return cross_entropy(out, y)
+
+
+def fit(model, x: np.ndarray, y, loss_fn, *, seed: int = 0, epochs: int = 60, patience: int = 6,
+        batch: int = 128, lr: float = 2e-3, on_epoch: EpochFn | None = None):
+    """Fits ``model`` on ``x`` → ``y`` (an array, or a dict of arrays, one per head) with Adam,
+    keeping the weights of the best validation loss (a seeded tenth of ``x``)."""
     import torch
-    from torch import nn
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -92,15 +124,12 @@ def fit(x: np.ndarray, y: dict[str, np.ndarray], n_kinds: int, *, seed: int = 0,
     n_valid = max(1, len(x) // 10)
     valid, train = order[:n_valid], order[n_valid:]
     tx = torch.from_numpy(x)
-    ty = {k: torch.from_numpy(v) for k, v in y.items()}
-    model = net(x.shape[1], n_kinds)
+    ty = {k: torch.from_numpy(v) for k, v in y.items()} if isinstance(y, dict) else torch.from_numpy(y)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-5)
-    ce = nn.CrossEntropyLoss()
 
     def loss_of(rows) -> torch.Tensor:
-        out = model(tx[rows])
-        total = sum(ce(out[k], ty[k][rows]) for k in ("intent", "sort", "residual"))
-        return total + ce(out["kinds"].reshape(-1, 3), ty["kinds"][rows].reshape(-1)) * 3.0
+        target = {k: v[rows] for k, v in ty.items()} if isinstance(ty, dict) else ty[rows]
+        return loss_fn(model(tx[rows]), target)
 
     best, best_state, best_epoch, since, history = float("inf"), None, 0, 0, []
     t0 = time.perf_counter()
@@ -226,8 +255,11 @@ def train_parser(settings, catalog: Catalog, *, examples: int = 8000, heldout: i
     x = featurize(catalog, [e.text for e in train], [leftover(r) for r in rules_train],
                   [bool(e.shown) for e in train])
     phase(f"training on {len(train):,} examples ({x.shape[1]} features, {len(kinds)} kind values)")
-    model, fit_info = fit(x, targets(train, kinds), len(kinds), seed=seed, epochs=epochs, on_epoch=on_epoch)
+    torch.manual_seed(seed)
+    model, fit_info = fit(net(x.shape[1], len(kinds)), x, targets(train, kinds), heads_loss, seed=seed,
+                          epochs=epochs, on_epoch=on_epoch)
     parser = DistilledParser(model, kinds, kf, settings.learned.parser_confidence if threshold is None else threshold)
+    mention_report = train_mentions(parser, catalog, examples // 2, heldout // 2, seed, epochs, phase)
     phase(f"scoring on {len(held):,} held-out examples")
     report: dict[str, Any] = {
         "model": "distilled-parser", "kind_field": kf, "kinds": len(kinds),
@@ -235,6 +267,7 @@ def train_parser(settings, catalog: Catalog, *, examples: int = 8000, heldout: i
         "paraphrases": para_counts, "threshold": parser.threshold, "seed": seed,
         "heldout": evaluate(parser, catalog, held, rules_held),
         "heldout_llm": _by_source(parser, catalog, held, rules_held),
+        "mentions": mention_report,
         **{k: fit_info[k] for k in ("epochs_run", "best_epoch", "valid_loss", "stopped_early")},
         "curve": fit_info["curve"], "train_seconds": fit_info["seconds"],
         "total_seconds": round(time.perf_counter() - t_all, 2),
@@ -243,6 +276,59 @@ def train_parser(settings, catalog: Catalog, *, examples: int = 8000, heldout: i
     if save:
         report["checkpoint"] = str(save_parser(settings, catalog, parser, report, train + held))
     return report
+
+
+def mention_data(catalog: Catalog, examples: list[MentionExample]) -> tuple[list[str], list[str], list[str]]:
+    """(window text, gold class, the rules' class) for every example whose item the rules found."""
+    rules = RuleParser(vocabulary_for(catalog))
+    texts, gold, ruled = [], [], []
+    parsed: dict[str, RuleParse] = {}
+    for e in examples:
+        rule = parsed.get(e.text) or parsed.setdefault(e.text, rules.parse(e.text, ParseContext()))
+        found = [i for i, m in enumerate(rule.mentions) if m.ref.id == e.item_id]
+        if not found:
+            continue
+        texts.append(mention_window(rule, found[0]))
+        gold.append(e.label)
+        ruled.append(rule_mention_class(rule.mentions[found[0]].label))
+    return texts, gold, ruled
+
+
+def train_mentions(parser: DistilledParser, catalog: Catalog, n_train: int, n_held: int, seed: int, epochs: int,
+                   phase: Phase) -> dict[str, Any]:
+    """Fits the mention head on template mentions, scores rules / head / both on held-out ones."""
+    import torch
+
+    phase(f"mention head: {n_train:,} training and {n_held:,} held-out named items")
+    train_t, train_y, _ = mention_data(catalog, corpus_mod.generate_mentions(catalog, n_train, seed, "train"))
+    held_t, held_y, held_rules = mention_data(catalog, corpus_mod.generate_mentions(catalog, n_held, seed, "heldout"))
+    if len(set(train_y)) < len(MENTION_CLASSES):
+        return {"trained": False, "reason": "too few named items the rules recognise"}
+    x = catalog.embed(train_t).astype(np.float32)
+    y = np.asarray([MENTION_CLASSES.index(c) for c in train_y], np.int64)
+    torch.manual_seed(seed)
+    model, info = fit(mention_net(), x, y, class_loss, seed=seed, epochs=epochs)
+    parser.mentions = model
+    with torch.no_grad():
+        probs = torch.softmax(model(torch.from_numpy(catalog.embed(held_t).astype(np.float32))), dim=-1).numpy()
+    head = [MENTION_CLASSES[int(p.argmax())] for p in probs]
+    # as deployed: the head speaks only for items the rules left without a cue, when sure
+    both = [h if r == "neutral" and p.max() >= parser.threshold else r
+            for h, r, p in zip(head, held_rules, probs, strict=True)]
+    return {"trained": True, "train_mentions": len(train_y), "heldout_mentions": len(held_y),
+            "rules": mention_scores(held_y, held_rules), "distilled": mention_scores(held_y, head),
+            "rules+distilled": mention_scores(held_y, both), "epochs_run": info["epochs_run"],
+            "train_seconds": info["seconds"]}
+
+
+def mention_scores(gold: list[str], pred: list[str]) -> dict[str, float]:
+    out = {"acc": round(sum(g == p for g, p in zip(gold, pred, strict=True)) / max(len(gold), 1), 4)}
+    for cls in ("liked", "disliked"):
+        tp = sum(g == p == cls for g, p in zip(gold, pred, strict=True))
+        fp = sum(p == cls != g for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == cls != p for g, p in zip(gold, pred, strict=True))
+        out[f"{cls}_f1"] = round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0
+    return out
 
 
 def _by_source(parser, catalog, held, rules_held) -> dict | None:

@@ -25,7 +25,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recpilot.agent.parse_labels import INTENTS, RESIDUALS, SORTS, ParseLabel, leftover, rule_label
+from recpilot.agent.parse_labels import (
+    INTENTS,
+    MENTION_CLASSES,
+    RESIDUALS,
+    SORTS,
+    ParseLabel,
+    leftover,
+    mention_window,
+    rule_label,
+)
 from recpilot.agent.rules import RuleParse
 from recpilot.catalog import Catalog
 from recpilot.errors import UserError
@@ -64,6 +73,13 @@ def net(n_in: int, n_kinds: int, hidden: int = HIDDEN, dropout: float = 0.1):
     return DistilledNet()
 
 
+def mention_net(n_in: int = EMBED_DIM, hidden: int = 128, dropout: float = 0.1):
+    """The mention head: what the words around a named item say of it (neutral, liked, disliked)."""
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, len(MENTION_CLASSES)))
+
+
 def featurize(catalog: Catalog, texts: list[str], leftovers: list[list[str]], shown: list[bool]) -> np.ndarray:
     """(n, 2 × 384 + 2): message vector, leftover-words vector (zeros when none), flags."""
     whole = catalog.embed(texts) if texts else np.zeros((0, EMBED_DIM), np.float32)
@@ -89,10 +105,13 @@ class Reading:
 
 class DistilledParser:
     def __init__(self, model, kinds: list[str], kind_field_name: str | None, threshold: float = 0.9,
-                 meta: dict | None = None):
+                 meta: dict | None = None, mentions=None):
         self.model, self.kinds, self.kind_field = model, kinds, kind_field_name
         self.threshold, self.meta = threshold, meta or {}
+        self.mentions = mentions  # the mention head, when trained
         self.model.eval()
+        if self.mentions is not None:
+            self.mentions.eval()
 
     # --- prediction ----------------------------------------------------------------------------
     def read(self, catalog: Catalog, texts: list[str], rules: list[RuleParse], shown: list[bool]) -> list[Reading]:
@@ -120,6 +139,37 @@ class DistilledParser:
 
     def read_one(self, catalog: Catalog, text: str, rule: RuleParse, shown: bool) -> Reading:
         return self.read(catalog, [text], [rule], [shown])[0]
+
+    def read_mentions(self, catalog: Catalog, rule: RuleParse) -> list[tuple[int, str, float]]:
+        """(mention index, class, probability) for every item the rules named without a cue."""
+        import torch
+
+        todo = [i for i, m in enumerate(rule.mentions) if m.label is None]
+        if self.mentions is None or not todo:
+            return []
+        x = catalog.embed([mention_window(rule, i) for i in todo]).astype(np.float32)
+        with torch.no_grad():
+            probs = torch.softmax(self.mentions(torch.from_numpy(x)), dim=-1).numpy()
+        return [(i, MENTION_CLASSES[int(p.argmax())], float(p.max())) for i, p in zip(todo, probs, strict=True)]
+
+    def apply_mentions(self, readings: list[tuple[int, str, float]], rule: RuleParse) -> list[str]:
+        """A sure reading of an item the rules left without a cue: liked, or turned down."""
+        up, notes = rule.update, []
+        for index, cls, prob in readings:
+            if prob < self.threshold or cls == "neutral":
+                continue
+            mention = rule.mentions[index]
+            ref = mention.ref
+            if cls == "liked" and ref.id not in {r.id for r in up.liked_items}:
+                up.liked_items.append(ref)
+            elif cls == "disliked":
+                up.anchors[:] = [r for r in up.anchors if r.id != ref.id]
+                up.liked_items[:] = [r for r in up.liked_items if r.id != ref.id]
+                if ref.id not in {r.id for r in up.rejected_items}:
+                    up.rejected_items.append(ref)
+            mention.label = "liked" if cls == "liked" else "rejected"
+            notes.append(f"{ref.title}: {cls}")
+        return notes
 
     # --- use ------------------------------------------------------------------------------------
     def agrees(self, reading: Reading, rule: RuleParse) -> bool:
@@ -175,7 +225,8 @@ class DistilledParser:
         import torch
 
         torch.save({"state": self.model.state_dict(), "kinds": self.kinds, "kind_field": self.kind_field,
-                    "n_in": self.model.body[0].in_features, "hidden": self.model.body[0].out_features}, path)
+                    "n_in": self.model.body[0].in_features, "hidden": self.model.body[0].out_features,
+                    "mentions": self.mentions.state_dict() if self.mentions is not None else None}, path)
 
     @classmethod
     def load(cls, path: Path, threshold: float = 0.9, meta: dict | None = None) -> DistilledParser:
@@ -184,7 +235,11 @@ class DistilledParser:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         model = net(blob["n_in"], len(blob["kinds"]), blob["hidden"])
         model.load_state_dict(blob["state"])
-        return cls(model, list(blob["kinds"]), blob["kind_field"], threshold, meta)
+        mentions = None
+        if blob.get("mentions") is not None:
+            mentions = mention_net()
+            mentions.load_state_dict(blob["mentions"])
+        return cls(model, list(blob["kinds"]), blob["kind_field"], threshold, meta, mentions)
 
 
 def _has_structure(update: StateUpdate) -> bool:

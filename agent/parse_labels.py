@@ -42,10 +42,12 @@ def leftover(rule: RuleParse) -> list[str]:
 def rule_label(update: StateUpdate, rule: RuleParse, kf: str | None) -> ParseLabel:
     """The rule parser's reading in the corpus' label space (free words it keeps count as
     wanted, free words it negates as unwanted)."""
-    likes = [str(c.value) for c in update.add_constraints if c.field == kf and c.op == "include"]
-    likes += [p.value for p in update.likes if p.field == kf]
-    dislikes = [str(c.value) for c in update.add_constraints if c.field == kf and c.op == "exclude"]
-    dislikes += [p.value for p in update.dislikes if p.field == kf]
+    likes, dislikes = [], []
+    if kf is not None:  # a catalog without a kind field has no kind values (free words are not ones)
+        likes = [str(c.value) for c in update.add_constraints if c.field == kf and c.op == "include"]
+        likes += [p.value for p in update.likes if p.field == kf]
+        dislikes = [str(c.value) for c in update.add_constraints if c.field == kf and c.op == "exclude"]
+        dislikes += [p.value for p in update.dislikes if p.field == kf]
     residual = "none"
     if rule.residual:
         residual = "wanted"
@@ -58,3 +60,38 @@ def rule_label(update: StateUpdate, rule: RuleParse, kf: str | None) -> ParseLab
 
 def _uniq(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.lower() for v in values))
+
+
+# --- items named in a message ---------------------------------------------------------------------
+MENTION_CLASSES: tuple[str, ...] = ("neutral", "liked", "disliked")
+MentionClass = Literal["neutral", "liked", "disliked"]
+WINDOW = 10  # tokens each side of a mention that the mention head reads
+
+
+def rule_mention_class(label: str | None) -> str:
+    """The rules' reading of a named item in the mention label space."""
+    if label in ("liked", "more_like"):
+        return "liked"
+    if label in ("rejected", "seen"):
+        return "disliked"
+    return "neutral"
+
+
+def mention_window(rule: RuleParse, index: int) -> str:
+    """The words around mention ``index``, the item itself as "X" and other items as "Y": what
+    is said about it, not which item it is."""
+    tokens = list(rule.tokens)
+    marks = [None] * len(tokens)
+    for i, m in enumerate(rule.mentions):
+        for j in range(m.start, min(m.end, len(tokens))):
+            marks[j] = "X" if i == index else "Y"
+    words, last = [], None
+    for tok, mark in zip(tokens, marks, strict=True):
+        if mark is None:
+            words.append(tok)
+        elif mark != last or words[-1:] != [mark]:
+            words.append(mark)
+        last = mark
+    # re-find X in the collapsed words to cut the window around it
+    at = words.index("X") if "X" in words else 0
+    return " ".join(words[max(0, at - WINDOW): at + WINDOW + 1])

@@ -75,6 +75,8 @@ class Parser:
     def parse(self, utterance: str, ctx: ParseContext) -> ParseResult:
         rule = self.rules.parse(utterance, ctx)
         result = ParseResult(update=rule.update)
+        if self.distilled is not None and rule.mentions:
+            self._read_mentions(rule, result)
         if not rule.needs_llm:
             return result
         if self.distilled is not None and self._distill(utterance, ctx, rule, result):
@@ -91,6 +93,16 @@ class Parser:
         if parsed is not None:
             self._merge(parsed, utterance, rule.update)
         return result
+
+    def _read_mentions(self, rule: RuleParse, result: ParseResult) -> None:
+        """Items named without a cue word ("X bored me to tears"): the mention head's reading."""
+        try:
+            notes = self.distilled.apply_mentions(self.distilled.read_mentions(self.catalog, rule), rule)
+        except Exception as exc:  # as in _distill: the rules' reading stands
+            result.warnings.append(f"distilled parser failed on named items ({type(exc).__name__}: {exc})")
+            return
+        if notes:
+            rule.update.notes.append("distilled parser read named items: " + "; ".join(notes))
 
     def _distill(self, utterance: str, ctx: ParseContext, rule: RuleParse, result: ParseResult) -> bool:
         """Lets the distilled model read the free words; True when it was sure and agreed."""

@@ -68,11 +68,24 @@ class ParseContext:
 
 
 @dataclass
+class Mention:
+    """An item named in the message: where, and what the rules made of it ("liked",
+    "more_like", "rejected", "seen"; None: no cue, so only an anchor)."""
+
+    start: int
+    end: int
+    ref: ItemRef
+    label: str | None
+
+
+@dataclass
 class RuleParse:
     update: StateUpdate
     residual: list[str]
     structured: int  # how many slots were grounded
     injection: bool = False  # the message tried to instruct the assistant
+    tokens: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)  # items named, neither asked about nor accepted
 
     @property
     def needs_llm(self) -> bool:
@@ -92,6 +105,7 @@ class _Turn:
     caps: list[bool]
     ctx: ParseContext
     up: StateUpdate = field(default_factory=StateUpdate)
+    mentions: list[Mention] = field(default_factory=list)
     structured: int = 0
     fuzzy_budget: int = 3  # fuzzy title look-ups per message (each scans every title)
 
@@ -174,7 +188,7 @@ class RuleParser:
         up.intent = self._intent(t, keywords, injection)
         if up.intent in ("chitchat", "out_of_domain", "accept", "ask_item"):
             up.keywords = []
-        return RuleParse(up, keywords, t.structured, injection)
+        return RuleParse(up, keywords, t.structured, injection, t.tokens, t.mentions)
 
     def _reject_all_shown(self, t: _Turn) -> None:
         m = RE_NONE_OF_THESE.search(t.joined)
@@ -342,11 +356,15 @@ class RuleParser:
             ok = [(start, ref) for (start, ref), label in zip(refs, labels, strict=True) if label != "rejected"]
             same = [ref for start, ref in ok if t.clause[start] == t.clause[t.span(accept)[0]]]
             accepted = (same or [ref for _, ref in ok][-1:] or [None])[0] or self._implicit(t, accept)
-        for (_, ref), label in zip(refs, labels, strict=True):
+        for (start, ref), label in zip(refs, labels, strict=True):
             if asked is not None and ref.id == asked.id:
                 continue
             if accepted is not None and ref.id == accepted.id:
                 continue
+            end = start + 1
+            while end < len(t.tokens) and t.taken[end]:
+                end += 1
+            t.mentions.append(Mention(start, end, ref, label))
             if label == "seen":
                 up.rejected_items.append(ref)
                 up.notes.append(f"already read/seen: {ref.title}")

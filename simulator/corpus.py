@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from recpilot.agent.parse_labels import ParseLabel, leftover, rule_label
+from recpilot.agent.parse_labels import MentionClass, ParseLabel, leftover, rule_label
 from recpilot.agent.rules import ParseContext, RuleParser
 from recpilot.catalog import Catalog
 from recpilot.preferences import Intent
@@ -241,3 +241,43 @@ def save(examples: list[CorpusExample], path: Path) -> None:
 
 def load(path: Path) -> list[CorpusExample]:
     return [CorpusExample.model_validate(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+# --- items named in a message -----------------------------------------------------------------------
+class MentionExample(BaseModel):
+    """One item named in ``text`` and what the user said about it."""
+
+    text: str
+    item_id: str
+    label: MentionClass
+    part: Literal["train", "heldout"] = "train"
+
+
+_MENTION_POOLS = {"liked": "item_liked", "disliked": "item_disliked", "neutral": "item_neutral"}
+
+
+def generate_mentions(catalog: Catalog, n: int, seed: int = 0, part: str = "train") -> list[MentionExample]:
+    """``n`` labelled mentions in messages of one or two sentences about named items (the
+    titles as a person says them), sometimes with a sentence of context."""
+    from recpilot.simulator.leak import spoken_title
+
+    rng = random.Random(f"mentions:{seed}:{part}")
+    rows = [r for r in range(len(catalog)) if len(spoken_title(catalog.items[r].title).split()) >= 2]
+    if not rows:
+        return []
+    out: list[MentionExample] = []
+    while len(out) < n:
+        sentences, labels = [], []
+        for _ in range(rng.choice((1, 1, 2))):
+            label = rng.choice(("liked", "disliked", "neutral"))
+            item = catalog.items[rows[rng.randrange(len(rows))]]
+            template = rng.choice(phrasebook.split_pool(_MENTION_POOLS[label], part))
+            sentences.append(template.format(x=spoken_title(item.title)))
+            labels.append((item.id, label))
+        if rng.random() < 0.3:
+            sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(phrasebook.split_pool("noise", part)))
+        text = " ".join(s[:1].upper() + s[1:] for s in sentences)
+        if len({i for i, _ in labels}) < len(labels):
+            continue  # the same item twice, said two ways: no single gold
+        out += [MentionExample(text=text, item_id=i, label=lab, part=part) for i, lab in labels]
+    return out[:n]

@@ -8,7 +8,8 @@ free text, labelled by its effect on the request:
 - ``noise``: context that changes nothing (the parser should drop the words, not search them);
 - ``wanted``: a descriptor the catalog has no field for (keep it as search text);
 - ``unwanted``: a descriptor the user does not want (a soft dislike);
-- ``chitchat`` and ``out_of_domain``: whole messages that are not requests.
+- ``chitchat`` and ``out_of_domain``: whole messages that are not requests;
+- ``item_liked``, ``item_disliked``, ``item_neutral``: what a user says about an item they name.
 
 Each pool is split by position into train and held-out phrases (``split_pool``), so the
 distilled parser is scored on wordings it never saw, not on memorised ones. ``{noun}`` is
@@ -152,8 +153,85 @@ OUT_OF_DOMAIN = [
     "Which phone should I buy?",
 ]
 
+# What a user says about one item they name ({x}): the mention head's corpus. Many have no
+# cue word the rules know ("{x} bored me to tears"), which is the point.
+ITEM_LIKED = [
+    "I loved {x}.",
+    "{x} is one of my all-time favourites.",
+    "{x} was fantastic.",
+    "I couldn't stop thinking about {x} for weeks.",
+    "{x} was so good.",
+    "I really enjoyed {x}.",
+    "{x} blew me away.",
+    "I adored {x}.",
+    "{x} was brilliant from start to finish.",
+    "I've gone back to {x} three times already.",
+    "{x} is a masterpiece, honestly.",
+    "I had a great time with {x}.",
+    "{x} was exactly my kind of thing.",
+    "I still recommend {x} to everyone.",
+    "{x} was wonderful.",
+    "I was hooked on {x} from the first page.",
+    "{x} made my year.",
+    "I really liked {x}.",
+    "{x} was amazing.",
+    "Big fan of {x}.",
+    "{x} is great.",
+    "I thought {x} was excellent.",
+    "{x} was a real treat.",
+    "I can't say enough good things about {x}.",
+    "{x} was lovely.",
+]
+
+ITEM_DISLIKED = [
+    "I didn't like {x}.",
+    "{x} was too slow for me.",
+    "{x} bored me to tears.",
+    "I couldn't finish {x}.",
+    "{x} was a big letdown.",
+    "I hated {x}.",
+    "{x} wasn't that good.",
+    "I'm not a fan of {x}.",
+    "{x} was way too predictable.",
+    "Honestly {x} was a waste of time.",
+    "{x} really dragged.",
+    "I didn't care for {x} at all.",
+    "{x} was overrated.",
+    "I gave up on {x} halfway.",
+    "{x} was pretty boring.",
+    "{x} annoyed me.",
+    "I found {x} tedious.",
+    "{x} just didn't work for me.",
+    "{x} was awful.",
+    "I disliked {x}.",
+    "{x} was disappointing.",
+    "Not a big fan of {x}, to be honest.",
+    "{x} was too violent for me.",
+    "{x} felt like a chore.",
+    "I regret spending time on {x}.",
+]
+
+ITEM_NEUTRAL = [
+    "Something like {x}.",
+    "Have you heard of {x}?",
+    "My friend keeps talking about {x}.",
+    "Is {x} any good?",
+    "Anything similar to {x}?",
+    "In the style of {x}, maybe.",
+    "Along the lines of {x}.",
+    "My sister mentioned {x} the other day.",
+    "What about {x}?",
+    "Maybe something in the vein of {x}.",
+    "Do you know {x}?",
+    "I saw {x} in a shop window.",
+    "Something a bit like {x}.",
+    "Like {x}, but different.",
+    "Someone at work brought up {x}.",
+]
+
 POOLS = {"noise": NOISE, "wanted": WANTED, "unwanted": UNWANTED, "chitchat": CHITCHAT,
-         "out_of_domain": OUT_OF_DOMAIN}
+         "out_of_domain": OUT_OF_DOMAIN, "item_liked": ITEM_LIKED, "item_disliked": ITEM_DISLIKED,
+         "item_neutral": ITEM_NEUTRAL}
 
 HELD_OUT_EVERY = 5  # every fifth phrase of each pool is kept for evaluation
 

@@ -37,13 +37,17 @@ def build_baselines(catalog) -> list:
 
 
 def build_agent(settings, catalog, sessions_db: Path):
-    """RecPilot on the redial catalog, without long-term memory (every dialogue is a new user)."""
+    """RecPilot on the redial catalog, without long-term memory (every dialogue is a new user),
+    with the distilled parser when one is trained for it (``recpilot --catalog redial train
+    parser``) and switched on."""
     from recpilot.agent.agent import RecPilot
+    from recpilot.agent.distilled import load_distilled
     from recpilot.llm.base import build_chat_model
     from recpilot.memory.sessions import SessionStore
 
     agent_settings = settings.model_copy(update={"catalog": catalog.name})
-    return RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None)
+    return RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None,
+                    distilled=load_distilled(agent_settings, catalog))
 
 
 def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -> dict:

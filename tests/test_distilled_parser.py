@@ -13,9 +13,19 @@ from recpilot.agent.distilled import (
     checkpoint_paths,
     kinds_of,
     load_distilled,
+    mention_net,
     net,
 )
-from recpilot.agent.parse_labels import INTENTS, RESIDUALS, SORTS, ParseLabel, leftover, rule_label
+from recpilot.agent.parse_labels import (
+    INTENTS,
+    MENTION_CLASSES,
+    RESIDUALS,
+    SORTS,
+    ParseLabel,
+    leftover,
+    mention_window,
+    rule_label,
+)
 from recpilot.agent.parser import Parser
 from recpilot.agent.rules import ParseContext
 from recpilot.catalog import load_catalog
@@ -257,3 +267,67 @@ def test_the_trained_model_reads_messages_in_the_agent_turn_loop(trained):
         parse = next(s for s in steps if isinstance(s, ParseStep))
         assert parse.used_distilled and not parse.used_llm
         assert any("distilled parser" in n for n in parse.update.notes)
+
+
+# --- items named in a message ---------------------------------------------------------------------
+def with_mentions(catalog, cls: str, sure: float = 8.0, threshold: float = 0.9) -> DistilledParser:
+    """``fixed`` plus a mention head that always says ``cls`` (zero weights, one bias)."""
+    import torch
+
+    parser = fixed(catalog, threshold=threshold)
+    head = mention_net()
+    with torch.no_grad():
+        for layer in (head[0], head[3]):
+            layer.weight.zero_()
+            layer.bias.zero_()
+        head[3].bias[MENTION_CLASSES.index(cls)] = sure
+    parser.mentions = head.eval()
+    return parser
+
+
+def test_mention_window_hides_which_item_it_is(demo_catalog):
+    from recpilot.agent.rules import RuleParser
+    from recpilot.agent.vocabulary import vocabulary_for
+
+    rule = RuleParser(vocabulary_for(demo_catalog)).parse(
+        "The Hunger Games bored me to tears, but I loved The Great Gatsby.", ParseContext())
+    titles = [m.ref.title for m in rule.mentions]
+    assert any("Hunger Games" in t for t in titles) and "The Great Gatsby" in titles
+    first = next(i for i, m in enumerate(rule.mentions) if "Hunger" in m.ref.title)
+    window = mention_window(rule, first)
+    assert window.startswith("X bored me to tears") and "Y" in window
+    assert "hunger" not in window and "gatsby" not in window
+
+
+def test_a_named_item_the_rules_left_without_a_cue_is_read_by_the_mention_head(demo_catalog):
+    parser = Parser(demo_catalog, None, distilled=with_mentions(demo_catalog, "disliked"))
+    result = parser.parse("The Hunger Games bored me to tears.", ParseContext())
+    up = result.update
+    assert [r.title for r in up.rejected_items] and "Hunger Games" in up.rejected_items[0].title
+    assert not any("Hunger Games" in r.title for r in up.anchors + up.liked_items)
+    assert any("named items" in n for n in up.notes)
+
+
+def test_the_mention_head_leaves_cued_items_and_unsure_readings_alone(demo_catalog):
+    cued = Parser(demo_catalog, None, distilled=with_mentions(demo_catalog, "disliked"))
+    result = cued.parse("I loved The Great Gatsby.", ParseContext())
+    assert [r.title for r in result.update.liked_items] == ["The Great Gatsby"] and not result.update.rejected_items
+    unsure = Parser(demo_catalog, None, distilled=with_mentions(demo_catalog, "disliked", sure=0.5))
+    result = unsure.parse("The Hunger Games bored me to tears.", ParseContext())
+    assert not result.update.rejected_items and result.update.anchors
+
+
+def test_mention_examples_are_labelled_from_their_pool(demo_catalog):
+    examples = corpus.generate_mentions(demo_catalog, 200, seed=4, part="heldout")
+    assert len(examples) == 200 and {e.label for e in examples} == set(MENTION_CLASSES)
+    for e in examples:
+        assert e.item_id in demo_catalog.index and e.part == "heldout"
+
+
+@pytest.mark.slow
+def test_the_mention_head_is_trained_and_beats_the_rules_on_unseen_wordings(trained):
+    _, _, report = trained
+    m = report["mentions"]
+    assert m["trained"] and m["heldout_mentions"] > 50
+    assert m["rules+distilled"]["acc"] > m["rules"]["acc"]
+    assert m["rules+distilled"]["disliked_f1"] > m["rules"]["disliked_f1"]
