@@ -36,10 +36,9 @@ from recpilot.agent.parse_labels import (
     rule_label,
 )
 from recpilot.agent.rules import RuleParse
-from recpilot.catalog import Catalog
+from recpilot.catalog import Catalog, kind_field
 from recpilot.errors import UserError
 from recpilot.preferences import Preference, StateUpdate
-from recpilot.simulator.target import kind_field
 
 if TYPE_CHECKING:
     import torch

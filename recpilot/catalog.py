@@ -250,3 +250,12 @@ def minmax(values: np.ndarray) -> np.ndarray:
     if math.isclose(lo, hi):
         return np.zeros_like(values)
     return np.nan_to_num((values - lo) / (hi - lo), nan=0.0)
+
+
+def kind_field(catalog: Catalog) -> str | None:
+    """The field a user names first ('a mystery'): the planner's clarifying field."""
+    schema = catalog.schema
+    for name in schema.categorical:
+        if name not in schema.people and len(catalog.categorical.get(name, {})) >= 3:
+            return name
+    return None

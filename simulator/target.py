@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recpilot.catalog import Catalog
+from recpilot.catalog import Catalog, kind_field
 from recpilot.schema import Item
 from recpilot.simulator.leak import LeakDetector
 from recpilot.simulator.models import ItemView, TargetProfile
@@ -33,15 +33,6 @@ class Target:
     item: Item
     liked_rows: list[int] = field(default_factory=list)
     history_rows: list[int] = field(default_factory=list)  # what the agent is told the user liked before
-
-
-def kind_field(catalog: Catalog) -> str | None:
-    """The field a user names first ('a mystery'): the planner's clarifying field."""
-    schema = catalog.schema
-    for name in schema.categorical:
-        if name not in schema.people and len(catalog.categorical.get(name, {})) >= 3:
-            return name
-    return None
 
 
 def eligible_rows(catalog: Catalog) -> np.ndarray:

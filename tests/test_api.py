@@ -75,6 +75,19 @@ def test_api_message_returns_the_turn_result_with_catalog_items(client, api_agen
     assert turns[0]["user"] == "a fantasy novel from the 90s" and turns[0]["items"] == [i["id"] for i in body["items"]]
 
 
+def test_api_message_takes_the_users_history_and_skips_unknown_ids(client, api_agent):
+    user = _user()
+    sid = _session(client, user)
+    liked = [api_agent.catalog.items[i].id for i in (0, 1)]
+    r = client.post(f"/v1/sessions/{sid}/messages", json={"text": "a fantasy novel", "history": [*liked, "no-such-id"]},
+                    headers={"X-User-Id": user})
+    assert r.status_code == 200, r.text
+    assert any("1 unknown item id" in w and "no-such-id" in w for w in r.json()["warnings"])
+    assert api_agent.store.get(sid, user).history == liked
+    too_many = {"text": "more", "history": ["1"] * 501}
+    assert client.post(f"/v1/sessions/{sid}/messages", json=too_many, headers={"X-User-Id": user}).status_code == 422
+
+
 def test_api_session_of_another_user_is_not_found(client):
     owner, other = _user(), _user()
     sid = _session(client, owner)

@@ -3,7 +3,7 @@ the conversation tools that MCP and LangChain expose next to the catalog tools."
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -74,10 +74,16 @@ class SessionView(BaseModel):
     turns: list[TurnView]
 
 
+HistoryIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(
+    max_length=500, description="ids of items the user liked before, e.g. in another system; kept on the "
+    "session and read by the trained ranker (unknown ids are skipped with a warning)")]
+
+
 class MessageIn(BaseModel):
     model_config = {"extra": "forbid"}
     text: str = Field(min_length=1, description="what the user says (longer than the server's limit: 422)")
     k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
+    history: HistoryIds = Field(default_factory=list)
 
 
 class StatePatch(BaseModel):
@@ -101,6 +107,7 @@ class RecommendArgs(BaseModel):
     session_id: str | None = Field(None, max_length=100,
                                    description="continue this session; omit to start a new one")
     k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
+    history: HistoryIds = Field(default_factory=list)
 
 
 class SessionArgs(BaseModel):

@@ -70,7 +70,7 @@ def get_session(session_id: SessionId, user: Caller, service: ServiceDep) -> Ses
 @router.post("/{session_id}/messages", response_model=TurnResult, responses=NOT_FOUND)
 def post_message(session_id: SessionId, body: MessageIn, user: Caller, service: ServiceDep) -> TurnResult:
     """One turn: the same object as ``recpilot ask --json``. Turns on one session run one at a time."""
-    return service.ask(session_id, user, body.text, body.k)
+    return service.ask(session_id, user, body.text, body.k, body.history)
 
 
 @router.get("/{session_id}/state", response_model=StateView, responses=NOT_FOUND)

@@ -76,28 +76,31 @@ class Service:
         if len(text) > limit:
             raise InvalidUtterance(f"the message is {len(text)} characters long; the limit is {limit}")
 
-    def turn(self, session_id: str, user_id: str, text: str, k: int | None = None) -> Iterator[Step]:
+    def turn(self, session_id: str, user_id: str, text: str, k: int | None = None,
+             history: list[str] | None = None) -> Iterator[Step]:
         """The core's turn loop on an existing session of ``user_id``, one turn per session at a time."""
         self.check_utterance(text)
         self.session(session_id, user_id)  # 404 before waiting for the lock
         with self.locks.hold(session_id):
-            yield from self.agent.turn(text, session_id, user_id, k)
+            yield from self.agent.turn(text, session_id, user_id, k, history=history)
 
-    def ask(self, session_id: str, user_id: str, text: str, k: int | None = None) -> TurnResult:
+    def ask(self, session_id: str, user_id: str, text: str, k: int | None = None,
+            history: list[str] | None = None) -> TurnResult:
         result = None
-        for step in self.turn(session_id, user_id, text, k):
+        for step in self.turn(session_id, user_id, text, k, history):
             if isinstance(step, ReplyStep):
                 result = step.result
         if result is None:  # the core's loop always ends with a reply
             raise RuntimeError("the turn ended without a reply")
         return result
 
-    def recommend(self, user_id: str, text: str, session_id: str | None = None, k: int | None = None) -> TurnResult:
+    def recommend(self, user_id: str, text: str, session_id: str | None = None, k: int | None = None,
+                  history: list[str] | None = None) -> TurnResult:
         """One turn, starting a new session when none is given (MCP, LangChain)."""
         if not session_id:
             self.check_utterance(text)
             session_id = self.create_session(user_id).id
-        return self.ask(session_id, user_id, text, k)
+        return self.ask(session_id, user_id, text, k, history)
 
     # --- state and feedback -----------------------------------------------------------------
     def state(self, session_id: str, user_id: str) -> StateView:

@@ -48,7 +48,7 @@ class InterfaceTool:
 
 
 def _recommend(service: Service, args: RecommendArgs) -> TurnResult:
-    return service.recommend(args.user_id, args.message, args.session_id, args.k)
+    return service.recommend(args.user_id, args.message, args.session_id, args.k, args.history)
 
 
 def _get_preferences(service: Service, args: SessionArgs) -> StateView:
