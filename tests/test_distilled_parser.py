@@ -33,15 +33,6 @@ from recpilot.settings import LearnedSettings, LLMSettings, Settings
 from recpilot.simulator import corpus, phrasebook
 
 
-@pytest.fixture
-def home(tmp_path, demo_home):
-    """A home that sees the ingested demo catalog (read-only) and has no models yet."""
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "catalogs").symlink_to(demo_home / "catalogs")
-    return home
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, demo_home, torch_one_thread):
     """A small distilled parser trained once for this module (a few seconds)."""

@@ -254,6 +254,31 @@ def test_rule_simulator_is_deterministic_given_its_seed(demo_catalog):
     assert dialogue("x:1") != dialogue("x:2")
 
 
+def test_chatter_adds_heldout_context_sentences_and_changes_nothing_else(demo_catalog):
+    """``chatter`` wraps some messages in a held-out context sentence; the acts (what is asked
+    for) are the same as without it, and chatter 0 says exactly the same words."""
+    from recpilot.simulator.phrasebook import split_pool
+
+    def dialogue(seed, chatter):
+        target = sample_target(demo_catalog, random.Random(seed))
+        profile = build_profile(demo_catalog, target.item)
+        user = RuleSimulator(profile, make_persona(random.Random(seed), profile), seed, chatter=chatter)
+        said = [user.open()]
+        for turn in range(4):
+            ids = [demo_catalog.items[r].id for r in range(turn * 5, turn * 5 + 5)]
+            said.append(user.react(ReplyView(items=[item_view(demo_catalog, i) for i in ids])))
+        return said
+
+    held = split_pool("noise", "heldout")
+    for seed in ("c:1", "c:2", "c:3"):
+        plain, chatty = dialogue(seed, 0.0), dialogue(seed, 1.0)
+        assert [u.act for u in plain] == [u.act for u in chatty]
+        for p, c in zip(plain, chatty, strict=True):
+            extra = c.text.replace(p.text, "").strip()
+            assert extra in {h.format(noun="book") for h in held}, c.text
+        assert [u.text for u in dialogue(seed, 0.0)] == [u.text for u in plain]
+
+
 def test_policy_never_loosens_what_it_says_in_the_same_turn():
     """A chatty user stating two facts never follows a narrow one with a broader one ('the late
     1990s. From the 1990s.'), which would read as taking the first one back."""
