@@ -258,7 +258,8 @@ def train_parser(settings, catalog: Catalog, *, examples: int = 8000, heldout: i
     torch.manual_seed(seed)
     model, fit_info = fit(net(x.shape[1], len(kinds)), x, targets(train, kinds), heads_loss, seed=seed,
                           epochs=epochs, on_epoch=on_epoch)
-    parser = DistilledParser(model, kinds, kf, settings.learned.parser_confidence if threshold is None else threshold)
+    parser = DistilledParser(model, kinds, kf, settings.learned.parser_confidence if threshold is None else threshold,
+                             mention_threshold=settings.learned.mention_confidence)
     mention_report = train_mentions(parser, catalog, examples // 2, heldout // 2, seed, epochs, phase)
     phase(f"scoring on {len(held):,} held-out examples")
     report: dict[str, Any] = {
@@ -313,7 +314,7 @@ def train_mentions(parser: DistilledParser, catalog: Catalog, n_train: int, n_he
         probs = torch.softmax(model(torch.from_numpy(catalog.embed(held_t).astype(np.float32))), dim=-1).numpy()
     head = [MENTION_CLASSES[int(p.argmax())] for p in probs]
     # as deployed: the head speaks only for items the rules left without a cue, when sure
-    both = [h if r == "neutral" and p.max() >= parser.threshold else r
+    both = [h if r == "neutral" and p.max() >= parser.mention_threshold else r
             for h, r, p in zip(head, held_rules, probs, strict=True)]
     return {"trained": True, "train_mentions": len(train_y), "heldout_mentions": len(held_y),
             "rules": mention_scores(held_y, held_rules), "distilled": mention_scores(held_y, head),

@@ -104,10 +104,11 @@ class Reading:
 
 class DistilledParser:
     def __init__(self, model, kinds: list[str], kind_field_name: str | None, threshold: float = 0.9,
-                 meta: dict | None = None, mentions=None):
+                 meta: dict | None = None, mentions=None, mention_threshold: float = 0.6):
         self.model, self.kinds, self.kind_field = model, kinds, kind_field_name
         self.threshold, self.meta = threshold, meta or {}
         self.mentions = mentions  # the mention head, when trained
+        self.mention_threshold = mention_threshold
         self.model.eval()
         if self.mentions is not None:
             self.mentions.eval()
@@ -155,7 +156,7 @@ class DistilledParser:
         """A sure reading of an item the rules left without a cue: liked, or turned down."""
         up, notes = rule.update, []
         for index, cls, prob in readings:
-            if prob < self.threshold or cls == "neutral":
+            if prob < self.mention_threshold or cls == "neutral":
                 continue
             mention = rule.mentions[index]
             ref = mention.ref
@@ -228,7 +229,8 @@ class DistilledParser:
                     "mentions": self.mentions.state_dict() if self.mentions is not None else None}, path)
 
     @classmethod
-    def load(cls, path: Path, threshold: float = 0.9, meta: dict | None = None) -> DistilledParser:
+    def load(cls, path: Path, threshold: float = 0.9, meta: dict | None = None,
+             mention_threshold: float = 0.6) -> DistilledParser:
         import torch
 
         blob = torch.load(path, map_location="cpu", weights_only=True)
@@ -238,7 +240,7 @@ class DistilledParser:
         if blob.get("mentions") is not None:
             mentions = mention_net()
             mentions.load_state_dict(blob["mentions"])
-        return cls(model, list(blob["kinds"]), blob["kind_field"], threshold, meta, mentions)
+        return cls(model, list(blob["kinds"]), blob["kind_field"], threshold, meta, mentions, mention_threshold)
 
 
 def _has_structure(update: StateUpdate) -> bool:
@@ -283,7 +285,8 @@ def _load(settings, catalog: Catalog, path: Path, meta_path: Path) -> DistilledP
 
     try:
         meta = json.loads(meta_path.read_text())
-        parser = DistilledParser.load(path, settings.learned.parser_confidence, meta)
+        learned = settings.learned
+        parser = DistilledParser.load(path, learned.parser_confidence, meta, learned.mention_confidence)
     except Exception as exc:  # a truncated or foreign file fails in json, zip or torch
         raise UserError(f"cannot read the distilled parser at {path}: {exc}") from exc
     if meta.get("content_hash") != catalog_hash(settings, catalog) or parser.kinds != kinds_of(catalog)[1]:
