@@ -192,7 +192,7 @@ def _same(g: ParseLabel, p: ParseLabel) -> bool:
 
 
 def evaluate(parser: DistilledParser, catalog: Catalog, examples: list[CorpusExample],
-             rules_out: list[RuleParse], x: np.ndarray | None = None) -> dict[str, Any]:
+             rules_out: list[RuleParse]) -> dict[str, Any]:
     """Rules alone, the model alone, and both as deployed, on ``examples``."""
     kf = parser.kind_field
     readings = parser.read(catalog, [e.text for e in examples], rules_out, [bool(e.shown) for e in examples])

@@ -70,6 +70,7 @@ def _examples(catalog: Catalog, rng: random.Random, part: str, rules: RuleParser
     eligible = eligible_rows(catalog)  # once: it scans the whole catalog
     if len(eligible) == 0:
         raise ValueError("no catalog item has the attributes a simulated user needs")
+    phrases = {kind: _phrases(kind, part, rules) for kind in ("noise", "wanted", "unwanted")}
     while True:
         roll = rng.random()
         shown = _shown(catalog, rng) if rng.random() < 0.7 else []
@@ -95,28 +96,22 @@ def _examples(catalog: Catalog, rng: random.Random, part: str, rules: RuleParser
         tag = act.kind + (f":{act.command}" if act.command else "")
         if act.kind != "accept" and rng.random() < 0.5:
             kind = rng.choice(("noise", "noise", "wanted", "unwanted"))
-            phrase = rng.choice(_phrases(kind, part, rules)).format(noun=profile.noun)
+            phrase = rng.choice(phrases[kind]).format(noun=profile.noun)
             text = f"{phrase} {text}" if rng.random() < 0.5 else f"{text} {phrase}"
             label.residual = kind
             tag += f"+{kind}"
         yield _example(text, shown, label, part, tag, rules)
 
 
-_PHRASE_CACHE: dict[tuple[int, str, str], list[str]] = {}
-
-
 def _phrases(kind: str, part: str, rules: RuleParser) -> list[str]:
     """The pool's phrases that name no catalog value ("adventure" is a genre in some
     catalogs): a phrase must stay free text, or its label would be wrong."""
-    key = (id(rules), kind, part)
-    if key not in _PHRASE_CACHE:
-        keep = []
-        for phrase in phrasebook.split_pool(kind, part):
-            up = rules.parse(phrase.format(noun="item"), ParseContext()).update
-            if not (up.add_constraints or any(p.field for p in up.likes + up.dislikes) or up.anchors):
-                keep.append(phrase)
-        _PHRASE_CACHE[key] = keep or phrasebook.split_pool(kind, part)
-    return _PHRASE_CACHE[key]
+    keep = []
+    for phrase in phrasebook.split_pool(kind, part):
+        up = rules.parse(phrase.format(noun="item"), ParseContext()).update
+        if not (up.add_constraints or any(p.field for p in up.likes + up.dislikes) or up.anchors):
+            keep.append(phrase)
+    return keep or phrasebook.split_pool(kind, part)
 
 
 def _act(profile, persona: Persona, views: list[ItemView], rng: random.Random,
