@@ -1,5 +1,9 @@
 """The parser agent: rules first, the LLM for what is left, validated and grounded.
 
+Between the two, once trained, the distilled parser (``agent/distilled.py``): it reads
+items named without a cue word, and a message the rules could not fully explain; when it is
+sure and agrees with the rules, that message needs no LLM call.
+
 The LLM's JSON is checked against a pydantic model; invalid output is repaired (the JSON
 object is cut out of surrounding text), retried once with the error, then dropped. Every
 descriptor it returns must be a catalog value or words from the message itself, so a
