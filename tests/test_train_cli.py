@@ -44,6 +44,13 @@ def test_train_ranker_json_reports_metrics_against_baselines(home, run_cli):
     assert json.loads((folder / "itemknn.json").read_text())["catalog_version"] == catalog.version
     scorer = load_scorer(settings, catalog)
     assert isinstance(scorer, TrainedScorer) and scorer.name == "itemknn+preference"
+    status = run_cli(home, "train", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    listed = json.loads(status.stdout.strip().splitlines()[-1])
+    assert listed["ranker"]["active"] == "itemknn" and listed["ranker"]["enabled"]
+    assert [m["model"] for m in listed["ranker"]["models"]] == ["itemknn"]
+    assert listed["ranker"]["models"][0]["hr@10"] == report["hr@10"]
+    assert listed["parser"] == {"trained": False, "enabled": True}
 
 
 @pytest.mark.slow
@@ -66,6 +73,28 @@ def test_train_ranker_is_reproducible_with_a_seed(demo_settings, demo_catalog, t
     for name in ("popularity", "itemknn"):
         assert {k: v for k, v in a["baselines"][name].items() if k != "train_seconds"} == \
             {k: v for k, v in b["baselines"][name].items() if k != "train_seconds"}
+
+
+@pytest.mark.slow
+def test_train_parser_json_reports_per_slot_scores_and_status_lists_it(home, run_cli):
+    proc = run_cli(home, "--llm-backend", "none", "train", "parser", "--examples", "600", "--heldout", "200",
+                   "--epochs", "8", "--threads", "1", "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "epoch 1/8" in proc.stderr and "examples/s" in proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    held = report["heldout"]
+    for name in ("rules", "distilled", "rules+distilled"):
+        assert {"intent_acc", "residual_acc", "likes_f1", "dislikes_f1", "exact"} <= set(held[name])
+    assert report["heldout_examples"] == 200 and report["mentions"]["trained"]
+    status = json.loads(run_cli(home, "train", "status", "--json").stdout.strip().splitlines()[-1])
+    assert status["parser"]["trained"] and status["parser"]["exact"] == held["rules+distilled"]["exact"]
+    assert status["ranker"]["active"] is None
+
+
+def test_train_parser_paraphrases_need_an_llm(home):
+    result = CliRunner().invoke(app, ["--home", str(home), "--llm-backend", "none", "train", "parser",
+                                      "--paraphrases", "5"])
+    assert result.exit_code == 2 and "need an LLM backend" in result.output
 
 
 def test_train_ranker_rejects_an_unknown_model(home):

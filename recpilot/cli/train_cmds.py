@@ -1,4 +1,5 @@
-"""``recpilot train ranker``: fit a ranker on the active catalog's ratings, evaluate, save."""
+"""``recpilot train ranker | parser | status``: fit the learned components on the active catalog,
+evaluate them, save them, and say what is trained."""
 
 from __future__ import annotations
 
@@ -145,3 +146,58 @@ def _print_parser_report(report: dict) -> None:
                f"{report['total_seconds']:.0f}s in all")
     if "checkpoint" in report:
         typer.echo(f"saved {report['checkpoint']} (used by the parser for this catalog version)")
+
+
+@train_app.command("status")
+def train_status_cmd(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """What is trained for the active catalog version, how well it did, and whether it is used."""
+    from recpilot.ingest import ensure_catalog
+
+    settings = ctx.obj
+    catalog = ensure_catalog(settings, lambda m: typer.echo(m, err=True))
+    status = learned_status(settings, catalog)
+    if as_json:
+        typer.echo(json.dumps(status))
+        return
+    typer.echo(f"catalog {status['catalog']} {status['version']} ({status['folder']})")
+    ranker = status["ranker"]
+    typer.echo(f"ranker: {ranker['active'] or 'none trained'}"
+               f"{'' if ranker['enabled'] else ' (switched off: RECPILOT_LEARNED__RANKER=false)'}")
+    for m in ranker["models"]:
+        typer.echo(f"  {m['model']:<12} hr@10 {m['hr@10']:.4f}  ndcg@10 {m['ndcg@10']:.4f}  "
+                   f"recall@50 {m['recall@50']:.4f}  trained in {m['train_seconds']:.1f}s")
+    parser = status["parser"]
+    if not parser["trained"]:
+        typer.echo("distilled parser: none trained (recpilot train parser)")
+        return
+    typer.echo(f"distilled parser: held-out exact {parser['exact']:.3f} (rules alone {parser['rules_exact']:.3f}), "
+               f"takes over {parser['llm_calls_saved']:.0%} of would-be LLM calls"
+               f"{'' if parser['enabled'] else ' (switched off: RECPILOT_LEARNED__PARSER=false)'}")
+
+
+def learned_status(settings, catalog) -> dict:
+    """The trained components of ``catalog``'s version, read from their reports (no model is loaded)."""
+    from recpilot.agent.distilled import CHECKPOINT, checkpoint_paths
+    from recpilot.tools.rankers.checkpoint import active_model, checkpoint_dir
+
+    folder = checkpoint_dir(settings, catalog)
+    models = []
+    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+        if path.stem == CHECKPOINT or not path.with_suffix(".pt").exists():
+            continue
+        meta = json.loads(path.read_text())
+        models.append({k: meta.get(k) for k in ("model", "hr@10", "ndcg@10", "recall@50", "train_seconds", "created")})
+    parser: dict = {"trained": False, "enabled": settings.learned.parser}
+    _, meta_path = checkpoint_paths(settings, catalog)
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        held = meta["heldout"]
+        parser.update(trained=True, exact=held["rules+distilled"]["exact"], rules_exact=held["rules"]["exact"],
+                      llm_calls_saved=held["llm_calls_saved"], mentions=meta.get("mentions"),
+                      created=meta.get("created"))
+    return {"catalog": catalog.name, "version": catalog.version, "folder": str(folder),
+            "ranker": {"active": active_model(settings, catalog), "enabled": settings.learned.ranker, "models": models},
+            "parser": parser}
