@@ -1,0 +1,256 @@
+"""Reading the items a message names or points at: "#2", "the last one", "it", titles
+(quoted, after a cue, or anywhere), and what the message does with each (likes, rejects,
+has seen, asks about, accepts).
+
+A mixin of ``RuleParser``: these readers share its catalog and vocabulary, and are many
+enough to bury the rest of the parser.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from recpilot.agent.clauses import nearest_cue
+from recpilot.agent.cues import (
+    CLAUSE_BREAKS,
+    FILLER,
+    ITEM_AFTER,
+    ITEM_CUES,
+    ORDINALS,
+    PAST_TRIGGERS,
+    RE_NONE_OF_THESE,
+    REF_FOLLOW,
+    REF_NOUNS,
+    ROLE_WORDS,
+    TITLE_TRIGGERS,
+)
+from recpilot.agent.turn import Mention, Turn
+from recpilot.agent.vocabulary import STOPWORDS, Match, Vocabulary, tokenize
+from recpilot.catalog import Catalog
+from recpilot.preferences import Constraint, ItemRef, Preference
+
+
+class ItemRules:
+    """The item readers of ``RuleParser`` (which sets ``vocab`` and ``catalog``)."""
+
+    vocab: Vocabulary
+    catalog: Catalog
+
+    def _reject_all_shown(self, t: Turn) -> None:
+        m = RE_NONE_OF_THESE.search(t.joined)
+        if m is None or not t.ctx.last_shown or not t.free(m):
+            return
+        t.take(m)
+        t.structured += 1
+        known = {r.id for r in t.up.rejected_items}
+        for item_id in t.ctx.last_shown:
+            ref = self._ref(item_id)
+            if ref is not None and ref.id not in known:
+                t.up.rejected_items.append(ref)
+        t.up.notes.append("turned down every item shown")
+
+    def _ref(self, item_id: str) -> ItemRef | None:
+        if not self.catalog.has(item_id):
+            return None
+        return ItemRef(id=item_id, title=self.catalog.get(item_id).title)
+
+    def _references(self, t: Turn) -> list[tuple[int, ItemRef]]:
+        """"#2", "the second one", "number 3", "the last one", "that one", "it" (the focus)."""
+        tokens, shown, ctx = t.tokens, t.ctx.last_shown, t.ctx
+        out: list[tuple[int, ItemRef]] = []
+        for i, tok in enumerate(tokens):
+            if t.taken[i]:
+                continue
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            n, span, target = None, 1, None
+            if tok.startswith("#") and tok[1:].isdigit():
+                n = int(tok[1:])
+            elif tok in ORDINALS and (nxt in REF_NOUNS or (i and tokens[i - 1] in ("the", "your", "that"))
+                                      and (nxt is None or nxt in REF_FOLLOW)):
+                n = ORDINALS[tok]
+            elif tok == "last" and nxt in REF_NOUNS:
+                n = len(shown)
+            elif tok in ("number", "option", "item", "pick", "choice") and nxt is not None and nxt.isdigit():
+                n, span = int(nxt), 2
+            elif tok in ("that", "this") and nxt in REF_NOUNS:
+                target = ctx.focus_item or (shown[0] if shown else None)
+                span = 2
+            elif tok in ("it", "that") and ctx.focus_item and i > 0 and tokens[i - 1] in (
+                    "take", "read", "about", "wrote", "like", "liked", "loved", "hated", "choose", "pick", "with",
+                    "get", "want"):
+                target = ctx.focus_item
+            if n is not None:
+                if 1 <= n <= len(shown):
+                    target = shown[n - 1]
+                else:
+                    t.up.notes.append(f"nothing has been shown as #{n} yet")
+                    t.taken[i : i + span] = True
+                    continue
+            if target is None:
+                continue
+            if n is not None and i + span < len(tokens) and tokens[i + span] in REF_NOUNS:
+                span += 1
+            t.taken[i : i + span] = True
+            t.structured += 1
+            ref = self._ref(target)
+            if ref is None:
+                t.up.notes.append(f"ignored a reference to an item that is not in the catalog ({target})")
+                continue
+            out.append((i, ref))
+        return out
+
+    def _titles(self, t: Turn) -> list[tuple[int, ItemRef]]:
+        """Quoted titles, a title right after a cue ("like", "loved", "read"), then exact
+        multi-word titles anywhere."""
+        found: list[Match] = []
+        for quoted in re.findall(r"[\"“”]([^\"“”]{2,120})[\"“”]", t.text):
+            m = self.vocab.fuzzy_title(quoted, cutoff=85)
+            span = _find_span(t.tokens, tokenize(quoted), t.taken) if m else None
+            if span:
+                t.taken[span[0] : span[1]] = True
+                found.append(Match("title", span[0], span[1], None, m.value, m.label, m.score))
+        for i in range(len(t.tokens)):
+            for trig in TITLE_TRIGGERS:
+                if tuple(t.tokens[i : i + len(trig)]) != trig:
+                    continue
+                after = t.tokens[i + len(trig)] if i + len(trig) < len(t.tokens) else ""
+                if trig == ("than",) and after[:1].isdigit():
+                    continue  # "less than 300 pages" is a number, not the title "300"
+                m = self._title_after(t, i + len(trig), past=trig[-1] in PAST_TRIGGERS)
+                if m:
+                    t.taken[m.start : m.end] = True
+                    found.append(m)
+        found += self.vocab.find_titles(t.tokens, t.taken, t.caps)
+        t.structured += len(found)
+        return [(m.start, ItemRef(id=m.value, title=m.label)) for m in found]
+
+    def _title_after(self, t: Turn, start: int, past: bool = False) -> Match | None:
+        """The title right after a cue; after a past-tense cue ("loved", "read") a one-word
+        title needs no capital ("hated twilight"), after others it does ("I like dragons")."""
+        tokens = t.tokens
+        if start >= len(tokens) or t.taken[start] or tokens[start] in ("by", "from"):
+            return None
+        end = start
+        while end < len(tokens) and t.clause[end] == t.clause[start] and not t.taken[end] and end - start < 14:
+            end += 1
+        if any(" ".join(tokens[start : start + n]) in self.vocab.people for n in (2, 3, 4)):
+            return None  # a person's name ("not Stephen King"): the people reader takes it
+        for stop in range(end, start, -1):
+            key = " ".join(tokens[start:stop])
+            caps = [True] * len(tokens) if past else t.caps
+            if key in self.vocab.titles and self.vocab.plausible_title(tokens, start, stop, caps, anywhere=False):
+                hit = self.vocab.title_key(key)
+                return Match("title", start, stop, None, hit.value, hit.label)
+        # typos: the whole span, or the span up to a word that usually follows a title
+        ends = [end] + [j for j in range(start + 2, end) if tokens[j] in ("from", "by", "with", "and", "or", "but",
+                                                                          "that", "which", "published", "in")]
+        for stop in sorted(set(ends), reverse=True):
+            span = tokens[start:stop]
+            if len([w for w in span if w not in STOPWORDS]) >= 2 and t.fuzzy_budget > 0:
+                t.fuzzy_budget -= 1
+                m = self.vocab.fuzzy_title(" ".join(span), cutoff=90, typos_only=True)
+                if m:
+                    return Match("title", start, stop, None, m.value, m.label, m.score)
+        return None
+
+    def _decide_items(self, t: Turn, refs: list[tuple[int, ItemRef]], ask, accept) -> None:
+        """Per item named: asked about, accepted, already seen, rejected, liked or an anchor."""
+        up = t.up
+        labels = [self._item_cue(t, start) for start, _ in refs]
+        asked = accepted = None
+        if ask is not None:
+            same = [ref for (start, ref) in refs if t.clause[start] == t.clause[t.span(ask)[0]]]
+            asked = (same or [ref for _, ref in refs] or [None])[0] or self._implicit(t, ask)
+        elif accept is not None:
+            ok = [(start, ref) for (start, ref), label in zip(refs, labels, strict=True) if label != "rejected"]
+            same = [ref for start, ref in ok if t.clause[start] == t.clause[t.span(accept)[0]]]
+            accepted = (same or [ref for _, ref in ok][-1:] or [None])[0] or self._implicit(t, accept)
+        for (start, ref), label in zip(refs, labels, strict=True):
+            if asked is not None and ref.id == asked.id:
+                continue
+            if accepted is not None and ref.id == accepted.id:
+                continue
+            end = start + 1
+            while end < len(t.tokens) and t.taken[end]:
+                end += 1
+            t.mentions.append(Mention(start, end, ref, label))
+            if label == "seen":
+                up.rejected_items.append(ref)
+                up.notes.append(f"already read/seen: {ref.title}")
+            elif label == "rejected":
+                up.rejected_items.append(ref)
+            else:
+                if label in ("liked", "more_like"):
+                    up.liked_items.append(ref)
+                up.anchors.append(ref)
+        if asked is not None:
+            up.asked_item = asked
+        if accepted is not None:
+            up.accepted_item = accepted
+            up.liked_items.append(accepted)
+
+    def _implicit(self, t: Turn, cue: re.Match) -> ItemRef | None:
+        """The item meant when none is named ("sounds great, I'll take it", "what's it about?"):
+        the focus, or the only one shown; none when the clause names something else ("tell me
+        about dragons")."""
+        ctx, clause = t.ctx, t.clause[t.span(cue)[0]]
+        if any(c == clause and not t.taken[i] and tok.isalpha() and tok not in STOPWORDS and tok not in FILLER
+               for i, (tok, c) in enumerate(zip(t.tokens, t.clause, strict=True))):
+            return None
+        target = ctx.focus_item or (ctx.last_shown[0] if len(ctx.last_shown) == 1 else None)
+        return self._ref(target) if target else None
+
+    def _item_cue(self, t: Turn, start: int) -> str | None:
+        before = nearest_cue(t.tokens, t.clause, start, ITEM_CUES)
+        if before is not None:
+            return before[0]
+        end = start + 1
+        while end < len(t.tokens) and t.taken[end]:
+            end += 1
+        window = []
+        for w in t.tokens[end : end + 8]:
+            if w in CLAUSE_BREAKS and w not in (",", "."):
+                break
+            if w not in (",", "."):
+                window.append(w)
+        table = sorted(ITEM_AFTER, key=lambda c: -len(c[0]))
+        for s in range(len(window)):
+            for phrase, label in table:
+                if tuple(window[s : s + len(phrase)]) == phrase:
+                    return label
+        return None
+
+    def _same_people(self, t: Turn, refs: list[tuple[int, ItemRef]]) -> None:
+        """"more by the same author as #2": like the people of the item(s) referred to."""
+        schema = self.catalog.schema
+        roles = "|".join(ROLE_WORDS)
+        m = re.search(rf"\b(?:(?:same|that|this) (?:{roles})|(?:{roles}) of|by the same)\b", t.joined)
+        if not m or not schema.people:
+            return
+        a, b = t.span(m)
+        after = [ref.id for start, ref in refs if start >= b]
+        base = after or [ref.id for _, ref in refs] or ([t.ctx.focus_item] if t.ctx.focus_item else [])
+        hard = "by" in t.tokens[max(0, a - 2) : a + 1]  # "by the author of X": only theirs
+        t.take(m)
+        for item_id in base[:1]:
+            if not self.catalog.has(item_id):
+                continue
+            item = self.catalog.get(item_id)
+            for name in schema.people:
+                for value in item.categorical.get(name, [])[:1]:  # the first-named: the main one
+                    if hard:
+                        t.up.add_constraints.append(Constraint(field=name, op="include", value=value,
+                                                               source=m.group(0)))
+                    else:
+                        t.up.likes.append(Preference(field=name, value=value, weight=1.0, source=m.group(0)))
+                    t.structured += 1
+
+
+def _find_span(tokens: list[str], needle: list[str], taken: np.ndarray) -> tuple[int, int] | None:
+    n = len(needle)
+    for i in range(len(tokens) - n + 1):
+        if tokens[i : i + n] == needle and not taken[i : i + n].any():
+            return i, i + n
+    return None

@@ -1,0 +1,83 @@
+"""The parse's data: what the parser is given (``ParseContext``), the items it finds
+(``Mention``), and ``Turn``, the one utterance being read.
+
+Shared by every reader (items, numbers, values) so each can mark the tokens it has explained
+and add to the same ``StateUpdate``; kept apart from ``rules`` so the readers can import it
+without importing the parser that combines them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recpilot.agent.clauses import clause_ids
+from recpilot.agent.cues import ORDINALS
+from recpilot.preferences import ItemRef, PreferenceState, StateUpdate
+
+
+@dataclass
+class ParseContext:
+    last_shown: list[str] = field(default_factory=list)
+    focus_item: str | None = None
+    state: PreferenceState = field(default_factory=PreferenceState)
+
+
+@dataclass
+class Mention:
+    """An item named in the message: where, and what the rules made of it ("liked",
+    "more_like", "rejected", "seen"; None: no cue, so only an anchor)."""
+
+    start: int
+    end: int
+    ref: ItemRef
+    label: str | None
+
+
+@dataclass
+class Turn:
+    """One utterance being parsed: its tokens and what has been read so far."""
+
+    text: str
+    tokens: list[str]
+    caps: list[bool]
+    ctx: ParseContext
+    up: StateUpdate = field(default_factory=StateUpdate)
+    mentions: list[Mention] = field(default_factory=list)
+    structured: int = 0
+    fuzzy_budget: int = 3  # fuzzy title look-ups per message (each scans every title)
+
+    def __post_init__(self) -> None:
+        self.joined = " ".join(self.tokens)
+        self.taken = np.zeros(len(self.tokens), dtype=bool)
+        self.clause = clause_ids(self.tokens)
+        self.spans = _char_to_token(self.tokens)
+
+    def span(self, m: re.Match, group: int | str = 0) -> tuple[int, int]:
+        return self.spans[m.start(group)], self.spans[max(m.end(group) - 1, m.start(group))] + 1
+
+    def free(self, m: re.Match) -> bool:
+        a, b = self.span(m)
+        return not self.taken[a:b].any()
+
+    def take(self, m: re.Match, keep_refs: bool = False) -> None:
+        a, b = self.span(m)
+        for i in range(a, b):
+            if not (keep_refs and _ref_word(self.tokens[i])):
+                self.taken[i] = True
+
+
+def _ref_word(tok: str) -> bool:
+    """A word that may name a shown item ("#2", "second", "one", "it"), kept for the reference reader."""
+    return tok in ORDINALS or tok.isdigit() or tok.startswith("#") or tok in ("one", "it", "that", "this", "last")
+
+
+def _char_to_token(tokens: list[str]) -> dict[int, int]:
+    spans, pos = {}, 0
+    for i, t in enumerate(tokens):
+        for k in range(len(t) + 1):
+            spans[pos + k] = i
+        pos += len(t) + 1
+    return spans
