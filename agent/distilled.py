@@ -47,7 +47,7 @@ CHECKPOINT = "parser"
 EMBED_DIM = 384
 HIDDEN = 256
 # intents the model may give a message the rules read as a request with leftover words
-_TAKE_OVER = {"chitchat", "out_of_domain", "reject"}
+_TAKE_OVER = {"chitchat", "out_of_domain"}
 
 
 def net(n_in: int, n_kinds: int, hidden: int = HIDDEN, dropout: float = 0.1):
