@@ -35,9 +35,8 @@ class RecPilot:
                       notify: Callable[[str], None] | None = None) -> RecPilot:
         catalog = ensure_catalog(settings, notify)
         model = build_chat_model(settings.llm) if llm == "auto" else llm
-        scorer = load_scorer(settings, catalog) if settings.learned.ranker else None
         return cls(settings, catalog, model, SessionStore(settings.sessions_db), LongTermMemory(settings),
-                   scorer=scorer, distilled=load_distilled(settings, catalog))
+                   scorer=load_scorer(settings, catalog), distilled=load_distilled(settings, catalog))
 
     # --- turns --------------------------------------------------------------------------------
     def turn(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,

@@ -93,8 +93,8 @@ def build_agent(kind: str, settings: Settings, catalog: Catalog, workdir: Path, 
         # Every dialogue is a new user, so long-term memory has nothing to recall; it is left
         # out because the embedded vector store is not safe for writes from several processes.
         store = SessionStore(workdir / f"sessions-{os.getpid()}.db")
-        scorer = load_scorer(settings, catalog) if settings.learned.ranker else None
-        agent = RecPilot(settings, catalog, llm, store, None, scorer, distilled=load_distilled(settings, catalog))
+        agent = RecPilot(settings, catalog, llm, store, None, load_scorer(settings, catalog),
+                         distilled=load_distilled(settings, catalog))
         return RecPilotAgent(agent, run_tag)
     from recpilot.simulator import baselines
 

@@ -125,6 +125,8 @@ def test_load_scorer_loads_the_active_checkpoint_of_this_catalog_version(models_
     assert scorer.meta["catalog_version"] == catalog.version and scorer.meta["hr@10"] == 0.5
     history = positives(catalog.interactions, len(catalog)).take([0])
     np.testing.assert_array_equal(scorer.ranker.score(history), knn.score(history))
+    switched_off = models_home.model_copy(update={"learned": models_home.learned.model_copy(update={"ranker": False})})
+    assert load_scorer(switched_off, catalog) is None
 
 
 def test_load_scorer_ignores_a_checkpoint_of_other_catalog_content(models_home, knn):

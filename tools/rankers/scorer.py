@@ -159,8 +159,11 @@ class TrainedScorer:
 
 def load_scorer(settings: Settings, catalog: Catalog, **kwargs) -> TrainedScorer | None:
     """The active trained ranker for this catalog version as a scorer, or None when there is
-    none (the caller falls back to the preference scorer and says so: ``NO_RANKER_NOTE``). An
-    unreadable or mismatched checkpoint also gives None, with a warning."""
+    none or ``settings.learned.ranker`` switches it off (the caller falls back to the preference
+    scorer and says so: ``NO_RANKER_NOTE``). An unreadable or mismatched checkpoint also gives
+    None, with a warning."""
+    if not settings.learned.ranker:
+        return None
     try:
         found = load_checkpoint(settings, catalog)
     except UserError as exc:
