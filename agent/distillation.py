@@ -199,29 +199,27 @@ def evaluate(parser: DistilledParser, catalog: Catalog, examples: list[CorpusExa
     gold = [e.label for e in examples]
     ruled = [rule_label(r.update, r, kf) for r in rules_out]
     model = [r.label for r in readings]
-    deployed, used, would_call = [], 0, 0
-    for r, reading, rl in zip(rules_out, readings, ruled, strict=True):
+    deployed, confident = [], []
+    for i, (r, reading, rl) in enumerate(zip(rules_out, readings, ruled, strict=True)):
         if not r.needs_llm:
             deployed.append(rl)
             continue
-        would_call += 1
         if parser.agrees(reading, r):
-            used += 1
+            confident.append(i)
             copy = RuleParse(r.update.model_copy(deep=True), list(r.residual), r.structured, r.injection)
             parser.apply(reading, copy)
             deployed.append(rule_label(copy.update, copy, kf).model_copy(update={"residual": reading.label.residual}))
         else:
             deployed.append(rl)
-    subset = [i for i, r in enumerate(rules_out) if r.needs_llm]
-    confident = [i for i in subset if parser.agrees(readings[i], rules_out[i])]
+    subset = [i for i, r in enumerate(rules_out) if r.needs_llm]  # where the rules would call the LLM
     return {
         "examples": len(examples),
         "rules": slot_scores(gold, ruled),
         "distilled": slot_scores(gold, model),
         "rules+distilled": slot_scores(gold, deployed),
-        "would_call_llm": would_call,
-        "taken_over": used,
-        "llm_calls_saved": round(used / max(would_call, 1), 4),
+        "would_call_llm": len(subset),
+        "taken_over": len(confident),
+        "llm_calls_saved": round(len(confident) / max(len(subset), 1), 4),
         "on_would_call": {
             "rules": slot_scores([gold[i] for i in subset], [ruled[i] for i in subset]),
             "rules+distilled": slot_scores([gold[i] for i in subset], [deployed[i] for i in subset]),
@@ -345,20 +343,15 @@ def save_parser(settings, catalog: Catalog, parser: DistilledParser, report: dic
     """Writes the corpus, the weights and the report; the report last, because its presence
     is what makes the model loadable (an interrupted save leaves no half model in use)."""
     import json
-    import os
 
-    from recpilot.tools.rankers.checkpoint import catalog_hash
+    from recpilot.tools.rankers.checkpoint import atomic_write, catalog_hash
 
     path, meta_path = checkpoint_paths(settings, catalog)
     path.parent.mkdir(parents=True, exist_ok=True)
     corpus_mod.save(examples, path.with_name("parser-corpus.jsonl"))
     meta_path.unlink(missing_ok=True)
-    tmp = path.with_suffix(".pt.tmp")
-    parser.save(tmp)
-    os.replace(tmp, path)
+    parser.save(path)
     meta = {**report, "catalog": catalog.name, "catalog_version": catalog.version,
             "content_hash": catalog_hash(settings, catalog), "created": time.time()}
-    meta_tmp = meta_path.with_suffix(".json.tmp")
-    meta_tmp.write_text(json.dumps(meta, indent=2))
-    os.replace(meta_tmp, meta_path)
+    atomic_write(meta_path, json.dumps(meta, indent=2))
     return str(path)

@@ -222,11 +222,14 @@ class DistilledParser:
 
     # --- persistence ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        """Written beside ``path``, then moved over it (like ``Ranker.save``)."""
         import torch
 
+        tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save({"state": self.model.state_dict(), "kinds": self.kinds, "kind_field": self.kind_field,
                     "n_in": self.model.body[0].in_features, "hidden": self.model.body[0].out_features,
-                    "mentions": self.mentions.state_dict() if self.mentions is not None else None}, path)
+                    "mentions": self.mentions.state_dict() if self.mentions is not None else None}, tmp)
+        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path, threshold: float = 0.9, meta: dict | None = None,

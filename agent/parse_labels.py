@@ -89,7 +89,7 @@ def mention_window(rule: RuleParse, index: int) -> str:
     for tok, mark in zip(tokens, marks, strict=True):
         if mark is None:
             words.append(tok)
-        elif mark != last or words[-1:] != [mark]:
+        elif mark != last:  # a title's tokens become one X (or Y)
             words.append(mark)
         last = mark
     # re-find X in the collapsed words to cut the window around it

@@ -45,9 +45,9 @@ def save_checkpoint(settings: Settings, catalog: Catalog, ranker: Ranker, meta: 
     ranker.save(path)
     meta = {**meta, "model": ranker.name, "catalog": catalog.name, "catalog_version": catalog.version,
             "content_hash": catalog_hash(settings, catalog), "n_items": ranker.n_items}
-    _atomic_write(folder / f"{ranker.name}.json", json.dumps(meta, indent=2))
+    atomic_write(folder / f"{ranker.name}.json", json.dumps(meta, indent=2))
     if activate:
-        _atomic_write(folder / "ACTIVE", ranker.name)
+        atomic_write(folder / "ACTIVE", ranker.name)
     return path
 
 
@@ -81,7 +81,8 @@ def load_checkpoint(settings: Settings, catalog: Catalog, model: str | None = No
     return ranker, meta
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of it."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
