@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from recpilot.agent.distilled import load_distilled
-from recpilot.agent.loop import run_turn
+from recpilot.agent.loop import collect, run_turn
 from recpilot.agent.parser import Parser
-from recpilot.agent.steps import ReplyStep, Step, TurnResult
+from recpilot.agent.steps import Step, TurnResult
 from recpilot.catalog import Catalog
 from recpilot.errors import UserError
 from recpilot.ingest import ensure_catalog
@@ -48,12 +48,7 @@ class RecPilot:
 
     def ask(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
             k: int | None = None, history: list[str] | None = None) -> TurnResult:
-        result = None
-        for step in self.turn(text, session_id, user_id, k, history):
-            if isinstance(step, ReplyStep):
-                result = step.result
-        assert result is not None  # run_turn always ends with a ReplyStep
-        return result
+        return collect(self.turn(text, session_id, user_id, k, history)).result
 
     # --- state edits and feedback ----------------------------------------------------------------
     def session(self, session_id: str, user_id: str | None = None) -> Session:

@@ -1,35 +1,213 @@
-"""The turn loop: parse -> plan -> tools -> reply, yielding a typed step for each.
+"""The turn loop, in named stages: prepare, parse, decide, recall, plan, run tools, compose, persist.
 
-The CLI, the web page, the HTTP API, MCP and the simulator all consume this one generator.
+Each stage is a small function with typed inputs and outputs; the stages that do work a person
+may want to watch are generators that yield typed steps (``agent/steps.py``) and return their
+result (``yield from``). ``run_turn`` strings them together; the CLI, the web page, the HTTP
+API, MCP and the simulator all consume it, and read its outcome with ``collect``.
+
 A model's mistake (invalid JSON, a dead endpoint, an unknown id it produced) is recorded on
 its step and the turn goes on; a bug in our own code raises.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 
+from recpilot.agent.parser import ParseResult
 from recpilot.agent.planner import plan_turn
-from recpilot.agent.response import blocking_constraint, lead_in, select_items, template_lead_in
+from recpilot.agent.reply import Reply, compose
 from recpilot.agent.rules import ParseContext
-from recpilot.agent.steps import ParseStep, PlanStep, ReplyStep, Step, ToolStep, TurnResult
+from recpilot.agent.steps import ParseStep, Plan, PlanStep, ReplyStep, Step, ToolStep, TurnResult
+from recpilot.agent.topic import decide_topic
 from recpilot.errors import RecPilotError
-from recpilot.llm.base import LLMCall, Usage
+from recpilot.llm.base import Usage
 from recpilot.memory.candidates import CandidateBus
 from recpilot.memory.sessions import Session, TurnRecord
-from recpilot.preferences import ItemRef, Preference, PreferenceState
+from recpilot.preferences import ItemRef, Preference, PreferenceState, StateUpdate
 from recpilot.tools import TOOLS
 from recpilot.tools.context import ToolContext
 from recpilot.tools.rankers.scorer import NO_RANKER_NOTE
 
-#: LLM calls one turn may make: the parser's (a retry included) and the reply's lead-in together.
-MAX_LLM_CALLS_PER_TURN = 2
+log = logging.getLogger(__name__)
+
 #: Items of a caller-given history a session keeps (the latest): the trained ranker reads a
 #: reader from a few dozen books, and the session is saved whole on every turn.
 MAX_HISTORY = 500
 
 
+# --- the stages' records ------------------------------------------------------------------------
+@dataclass
+class TurnInput:
+    """The message as the turn reads it, and the history it runs with."""
+
+    utterance: str
+    history: list[str]
+    warnings: list[str] = field(default_factory=list)
+    start: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class Decision:
+    """The state after this turn's update: refining the request, or a new one (the old set aside)."""
+
+    state: PreferenceState
+    new_request: bool
+
+
+@dataclass
+class Executed:
+    """What the tools left: the candidate bus, item details when asked for, the call log."""
+
+    tctx: ToolContext
+    details: dict | None = None
+    calls: list[dict] = field(default_factory=list)
+
+
+# --- the loop -------------------------------------------------------------------------------------
+def run_turn(agent, session: Session, text: str, k: int, history: list[str] | None = None) -> Iterator[Step]:
+    """One turn over ``session`` (changed only at the very end, once the turn succeeded).
+
+    ``history``: item ids the caller says the user liked before; added to ``session.history``."""
+    turn = prepare(agent, session, text, history)
+    parsed = yield from parse(agent, session, turn)
+    decision = decide(agent, session, parsed.update)
+    executed = Executed(tctx=ToolContext(
+        catalog=agent.catalog, state=decision.state, bus=CandidateBus(), user_id=session.user_id,
+        session_id=session.id, shown=session.shown, memory=agent.memory, scorer=agent.scorer, history=turn.history))
+    yield from recall(agent, session, parsed.update, executed)
+    t0 = time.perf_counter()
+    plan = plan_turn(executed.tctx.state, parsed.update, agent.catalog, k=k, shown=session.shown)
+    yield PlanStep(plan=plan, duration_ms=_ms(t0))
+    yield from run_tools(plan, executed)
+    t0 = time.perf_counter()
+    reply = compose(agent, session, turn.utterance, parsed, plan, executed.tctx, executed.details, k,
+                    new_request=decision.new_request)
+    result = persist(agent, session, turn, parsed, executed, reply)
+    yield ReplyStep(result=result, llm_calls=reply.llm_calls, duration_ms=_ms(t0), dropped=reply.dropped)
+
+
+def prepare(agent, session: Session, text: str, history: list[str] | None) -> TurnInput:
+    utterance, warnings = clean_utterance(text, agent.settings.max_utterance_chars)
+    known, history_warnings = merge_history(agent.catalog, session.history, history)
+    return TurnInput(utterance=utterance, history=known, warnings=warnings + history_warnings)
+
+
+def parse(agent, session: Session, turn: TurnInput) -> Generator[Step, None, ParseResult]:
+    t0 = time.perf_counter()
+    ctx = ParseContext(last_shown=session.last_shown, focus_item=session.focus, state=session.state)
+    parsed = agent.parser.parse(turn.utterance, ctx)
+    turn.warnings += parsed.warnings
+    yield ParseStep(update=parsed.update, used_llm=parsed.used_llm, used_distilled=parsed.used_distilled,
+                    llm_calls=parsed.calls, duration_ms=_ms(t0), warnings=parsed.warnings)
+    return parsed
+
+
+def decide(agent, session: Session, update: StateUpdate) -> Decision:
+    """Refine the current request, or start a new one: the old request is set aside (restorable)
+    and only the item verdicts and taste carry over."""
+    state = session.state
+    new_request = decide_topic(state, update, agent.catalog)
+    if new_request:
+        state = state.start_new_request()
+    state = state.apply(update)
+    if agent.scorer is None and NO_RANKER_NOTE not in state.notes:
+        state.notes.append(NO_RANKER_NOTE)
+    return Decision(state=state, new_request=new_request)
+
+
+def recall(agent, session: Session, update: StateUpdate, executed: Executed) -> Iterator[Step]:
+    """A returning user's first turn starts from what they said before."""
+    if session.turns or agent.memory is None or update.intent not in ("recommend", "refine", "reject"):
+        return
+    step, recalled = _run_tool(executed, "recall_memory", {"limit": 20})
+    yield step
+    executed.tctx.state = merge_memory(executed.tctx.state, recalled or [])
+
+
+def run_tools(plan: Plan, executed: Executed) -> Iterator[Step]:
+    for call in plan.calls:
+        step, out = _run_tool(executed, call.tool, call.args)
+        yield step
+        if call.tool == "item_details" and out is not None:
+            executed.details = {"id": out.id, "title": out.title, **out.fields}
+
+
+def persist(agent, session: Session, turn: TurnInput, parsed: ParseResult, executed: Executed,
+            reply: Reply) -> TurnResult:
+    """The session changes only now, in one save; then the call log and long-term memory."""
+    state = executed.tctx.state
+    usage = Usage()
+    for call in parsed.calls + reply.llm_calls:
+        usage.add_call(call)
+    usage.latency_ms = _ms(turn.start)
+    result = TurnResult(
+        session_id=session.id, user_id=session.user_id, intent=parsed.update.intent, message=reply.message,
+        items=reply.items, question=reply.question, details=executed.details, state=state, usage=usage,
+        warnings=turn.warnings,
+    )
+    session.state = state
+    session.history = turn.history
+    session.turns.append(TurnRecord(user=turn.utterance, reply=reply.message, items=[i.id for i in reply.items],
+                                    question=reply.question, intent=parsed.update.intent, focus=reply.focus))
+    agent.store.save(session)
+    calls = executed.calls + [
+        {"kind": "llm", "name": c.prompt, "model": c.model, "prompt_tokens": c.prompt_tokens,
+         "completion_tokens": c.completion_tokens, "duration_ms": c.duration_ms, "error": c.error}
+        for c in parsed.calls + reply.llm_calls]
+    agent.store.log_calls(session.id, len(session.turns), calls)
+    if agent.memory is not None:
+        try:
+            agent.memory.remember(session.user_id, session.id, agent.catalog.name, state)
+        except Exception:  # the turn itself succeeded and is saved; memory is best effort
+            log.exception("long-term memory not updated for user %s", session.user_id)
+            result.warnings.append("long-term memory could not be updated (see the server log)")
+    return result
+
+
+# --- reading the loop's steps ---------------------------------------------------------------------
+class TurnTrace:
+    """The steps of one turn as they arrive, and what they add up to. ``add`` each step (a
+    caller that shows progress between steps), or ``collect`` them all at once."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.parse: ParseStep | None = None
+        self.plan: PlanStep | None = None
+        self.tools: list[ToolStep] = []
+        self.reply: ReplyStep | None = None
+
+    def add(self, step: Step) -> Step:
+        self.steps.append(step)
+        if isinstance(step, ParseStep):
+            self.parse = step
+        elif isinstance(step, PlanStep):
+            self.plan = step
+        elif isinstance(step, ToolStep):
+            self.tools.append(step)
+        elif isinstance(step, ReplyStep):
+            self.reply = step
+        return step
+
+    @property
+    def result(self) -> TurnResult:
+        if self.reply is None:  # the loop always ends with a reply: its absence is a bug
+            raise RuntimeError("the turn ended without a reply")
+        return self.reply.result
+
+
+def collect(steps: Iterable[Step]) -> TurnTrace:
+    """Runs a turn's steps to the end and returns them, with the result at ``.result``."""
+    trace = TurnTrace()
+    for step in steps:
+        trace.add(step)
+    trace.result  # noqa: B018 - raises when the turn produced no reply
+    return trace
+
+
+# --- helpers --------------------------------------------------------------------------------------
 def clean_utterance(text: str, limit: int) -> tuple[str, list[str]]:
     """Printable text within ``limit`` characters; says what it changed."""
     warnings = []
@@ -63,131 +241,21 @@ def merge_history(catalog, known: list[str], given: list[str] | None) -> tuple[l
     return merged, warnings
 
 
-def run_turn(agent, session: Session, text: str, k: int, history: list[str] | None = None) -> Iterator[Step]:
-    """One turn over ``session`` (mutated in place only at the very end, when the turn succeeded).
-
-    ``history``: item ids the caller says the user liked before; added to ``session.history``."""
-    start = time.perf_counter()
-    catalog = agent.catalog
-    utterance, warnings = clean_utterance(text, agent.settings.max_utterance_chars)
-    known, history_warnings = merge_history(catalog, session.history, history)
-    warnings += history_warnings
-    state = session.state
-    usage = Usage()
-    calls_log: list[dict] = []
-
-    # 1. parse
-    t0 = time.perf_counter()
-    ctx = ParseContext(last_shown=session.last_shown, focus_item=session.focus, state=state)
-    parsed = agent.parser.parse(utterance, ctx)
-    warnings += parsed.warnings
-    for call in parsed.calls:
-        usage.add_call(call)
-    new_state = state.apply(parsed.update)
-    if agent.scorer is None and NO_RANKER_NOTE not in new_state.notes:
-        new_state.notes.append(NO_RANKER_NOTE)
-    yield ParseStep(update=parsed.update, used_llm=parsed.used_llm, used_distilled=parsed.used_distilled,
-                    llm_calls=parsed.calls,
-                    duration_ms=_ms(t0), warnings=parsed.warnings)
-
-    tctx = ToolContext(catalog=catalog, state=new_state, bus=CandidateBus(), user_id=session.user_id,
-                       session_id=session.id, shown=session.shown, memory=agent.memory, scorer=agent.scorer,
-                       history=known)
-
-    # 2. memory: a returning user's first turn starts from what they said before
-    if not session.turns and agent.memory is not None and parsed.update.intent in ("recommend", "refine", "reject"):
-        step, recalled = _run_tool(tctx, "recall_memory", {"limit": 20}, calls_log)
-        yield step
-        new_state = _merge_memory(new_state, recalled or [])
-        tctx.state = new_state
-
-    # 3. plan, then execute
-    t0 = time.perf_counter()
-    plan = plan_turn(new_state, parsed.update, catalog, k=k, shown=session.shown)
-    yield PlanStep(plan=plan, duration_ms=_ms(t0))
-    details = None
-    for call in plan.calls:
-        step, out = _run_tool(tctx, call.tool, call.args, calls_log)
-        yield step
-        if call.tool == "item_details" and out is not None:
-            details = {"id": out.id, "title": out.title, **out.fields}
-
-    # 4. reply
-    t0 = time.perf_counter()
-    llm_calls: list[LLMCall] = []
-    items, dropped, question = [], [], plan.ask
-    focus = None
-    if plan.respond_with == "recommendations":
-        items, dropped = select_items(catalog, new_state, tctx.bus.ranked(), tctx.bus.reasons, tctx.bus.scores,
-                                      k, session.shown)
-        if not items and new_state.constraints:
-            message, question = _nothing_fits(catalog, new_state)
-        else:
-            # the lead-in is optional: skipped when the parser used the turn's LLM budget or
-            # found the backend down (a dead endpoint is not waited on twice in one turn)
-            llm = agent.llm if len(parsed.calls) < MAX_LLM_CALLS_PER_TURN and not parsed.llm_unavailable else None
-            message = lead_in(llm, utterance, new_state, agent.domain, items, llm_calls) or \
-                template_lead_in(new_state, len(items))
-        # Say what could not be applied ("'shorter' ignored: the catalog has no such field").
-        unapplied = [n for n in parsed.update.notes if "ignored" in n or n.startswith("nothing has been shown")]
-        if unapplied:
-            message += " (Note: " + "; ".join(unapplied) + ".)"
-    elif plan.respond_with == "details" and details is not None:
-        focus = details["id"]
-        message = _describe(details)
-    elif plan.respond_with == "accept" and details is not None:
-        focus = details["id"]
-        message = f"Great choice: {details['title']}. Enjoy! Ask me any time for more."
-    elif plan.respond_with == "reset":
-        message = "Starting over. What are you looking for?"
-    elif plan.respond_with == "out_of_domain":
-        message = (f"I can only help with finding items in this {agent.domain}. "
-                   "Tell me what you like and I will suggest something.")
-    else:
-        message = ("Hi! Tell me what you are in the mood for — a genre, a favourite, a year — "
-                   "and I will suggest something." if not utterance else
-                   "Happy to help. What are you in the mood for?")
-    for call in llm_calls:
-        usage.add_call(call)
-    usage.latency_ms = _ms(start)
-    result = TurnResult(
-        session_id=session.id, user_id=session.user_id, intent=parsed.update.intent, message=message, items=items,
-        question=question, details=details, state=new_state, usage=usage, warnings=warnings,
-    )
-
-    # 5. persist: the session changes only now, in one save
-    session.state = new_state
-    session.history = known
-    session.turns.append(TurnRecord(user=utterance, reply=message, items=[i.id for i in items], question=question,
-                                    intent=parsed.update.intent, focus=focus))
-    agent.store.save(session)
-    for call in parsed.calls + llm_calls:
-        calls_log.append({"kind": "llm", "name": call.prompt, "model": call.model, "prompt_tokens": call.prompt_tokens,
-                          "completion_tokens": call.completion_tokens, "duration_ms": call.duration_ms,
-                          "error": call.error})
-    agent.store.log_calls(session.id, len(session.turns), calls_log)
-    if agent.memory is not None:
-        try:
-            agent.memory.remember(session.user_id, session.id, catalog.name, new_state)
-        except Exception as exc:  # memory is best effort; the turn itself succeeded
-            result.warnings.append(f"long-term memory not updated: {exc}")
-    yield ReplyStep(result=result, llm_calls=llm_calls, duration_ms=_ms(t0), dropped=dropped)
-
-
-def _run_tool(tctx: ToolContext, name: str, args: dict, log: list[dict]) -> tuple[ToolStep, object | None]:
+def _run_tool(executed: Executed, name: str, args: dict) -> tuple[ToolStep, object | None]:
+    tctx = executed.tctx
     t0 = time.perf_counter()
     out, error, note = None, None, ""
     try:
         out = TOOLS[name](tctx, args)
         note = f"{len(out)} memories" if isinstance(out, list) else getattr(out, "note", "")
-    except RecPilotError as exc:
+    except RecPilotError as exc:  # an unknown id, arguments that fail validation: the turn goes on
         error = str(exc)
     step = ToolStep(tool=name, args=args, candidates=len(tctx.bus), note=note, duration_ms=_ms(t0), error=error)
-    log.append({"kind": "tool", "name": name, "duration_ms": step.duration_ms, "error": error})
+    executed.calls.append({"kind": "tool", "name": name, "duration_ms": step.duration_ms, "error": error})
     return step, out
 
 
-def _merge_memory(state: PreferenceState, memories) -> PreferenceState:
+def merge_memory(state: PreferenceState, memories) -> PreferenceState:
     """Past likes become gentle soft preferences; past rejections stay rejected."""
     if not memories:
         return state
@@ -195,36 +263,21 @@ def _merge_memory(state: PreferenceState, memories) -> PreferenceState:
     have = {p.key for p in state.likes + state.dislikes}
     for m in memories:
         if m.kind in ("like", "dislike") and m.field:
-            pref = Preference(field=m.field, value=m.value, weight=0.5 if m.kind == "like" else -0.5, source="memory")
+            pref = Preference(field=m.field, value=m.value, weight=0.5 if m.kind == "like" else -0.5, source="memory",
+                              origin="memory")
             if pref.key not in have:
                 (state.likes if m.kind == "like" else state.dislikes).append(pref)
                 have.add(pref.key)
         elif m.kind == "rejected_item" and m.value not in {r.id for r in state.rejected_items}:
             title = m.text.removeprefix("rejected ")
             state.rejected_items.append(ItemRef(id=m.value, title=title))
+        elif m.kind == "read_item" and m.value not in {r.id for r in state.read_items}:
+            state.read_items.append(ItemRef(id=m.value, title=m.text.removeprefix("read ")))
         elif m.kind == "liked_item" and m.value not in {r.id for r in state.liked_items}:
             state.liked_items.append(ItemRef(id=m.value, title=m.text.split(" ", 1)[-1]))
     state.notes = [n for n in state.notes if not n.startswith("recalled")] + [f"recalled {len(memories)} memories from earlier sessions"]
     return state
 
 
-def _nothing_fits(catalog, state: PreferenceState) -> tuple[str, str | None]:
-    blocker = blocking_constraint(catalog, state.constraints)
-    if blocker is None:
-        return "Nothing in the catalog fits all of that.", "Could you loosen one of your requirements?"
-    c, n = blocker
-    return (f"Nothing in the catalog fits all of that: {state.describe()}.",
-            f"Without '{c.describe()}' there are {n} matches — shall I drop it?")
-
-
-def _describe(details: dict) -> str:
-    fields = [f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in details.items()
-              if k not in ("id", "title", "text") and v not in (None, "", [])]
-    text = details.get("text") or ""
-    return f"{details['title']} — " + "; ".join(fields[:6]) + (f". {text}" if text else "")
-
-
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 1)
-
-

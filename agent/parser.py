@@ -106,7 +106,7 @@ class Parser:
             result.warnings.append(f"distilled parser failed on named items ({type(exc).__name__}: {exc})")
             return
         if notes:
-            rule.update.notes.append("distilled parser read named items: " + "; ".join(notes))
+            rule.update.note("distilled parser read named items: " + "; ".join(notes), "learned")
 
     def _distill(self, utterance: str, ctx: ParseContext, rule: RuleParse, result: ParseResult) -> bool:
         """Lets the distilled model read the free words; True when it was sure and agreed."""
@@ -118,7 +118,7 @@ class Parser:
         if not self.distilled.agrees(reading, rule):
             return False
         notes = self.distilled.apply(reading, rule)
-        rule.update.notes.append("distilled parser read the free text" + (f": {'; '.join(notes)}" if notes else ""))
+        rule.update.note("distilled parser read the free text" + (f": {'; '.join(notes)}" if notes else ""), "learned")
         result.used_distilled = True
         return True
 
@@ -163,7 +163,7 @@ class Parser:
                 if pref is not None and pref.key not in known:
                     known.add(pref.key)
                     (update.likes if weight > 0 else update.dislikes).append(pref)
-        update.notes.append("LLM read the free text")
+        update.note("LLM read the free text", "llm")
 
     def _ground(self, raw: str, words: set[str], weight: float) -> Preference | None:
         toks = tokenize(raw)

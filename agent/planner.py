@@ -55,8 +55,7 @@ def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, 
     for anchor in state.anchors[-2:] + state.liked_items[-1:]:
         calls.append(PlannedCall(tool="similar_items", args={"item_id": anchor.id, "limit": 100, "mode": "merge"},
                                  why=f"like {anchor.title}"))
-    exclude = sorted({r.id for r in state.rejected_items} | {a.id for a in state.anchors} | shown
-                     | {r.id for r in state.liked_items})
+    exclude = sorted(state.seen_ids() | {a.id for a in state.anchors} | shown)
     calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "exclude_ids": exclude},
                              why="hard constraints, nothing rejected or already shown"))
     calls.append(PlannedCall(tool="rank_items", args={"k": k, "query": query}, why="order by fit"))

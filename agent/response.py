@@ -25,6 +25,7 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
                  scores: dict[int, float], k: int, shown: set[str]) -> tuple[list[RecommendedItem], list[str]]:
     """Top-k after the final check, backfilled; returns the items and what was dropped."""
     rejected = {r.id for r in state.rejected_items}
+    known = state.seen_ids() - rejected  # liked or read: the user has them already
     picked: list[RecommendedItem] = []
     dropped: list[str] = []
     taken: set[str] = set()
@@ -38,6 +39,9 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
             return
         if item.id in rejected:
             dropped.append(f"{item.id}: rejected earlier")
+            return
+        if item.id in known:
+            dropped.append(f"{item.id}: already read or liked")
             return
         broken = [c for c in state.constraints if not c.satisfied_by(item)]
         if broken:

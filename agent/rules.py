@@ -106,7 +106,7 @@ class RuleParser(ItemRules, NumberRules):
         injection = self._injection(t)
         if not injection and RE_RESET.search(t.joined):
             up.reset, up.intent = True, "reset"
-            up.notes.append("reset: preferences cleared")
+            up.note("reset: preferences cleared", "reset")
             return RuleParse(up, [], 1)
         asks = list(RE_ASK.finditer(t.joined))
         accepts = [] if asks or injection else list(RE_ACCEPT.finditer(t.joined))
@@ -153,7 +153,8 @@ class RuleParser(ItemRules, NumberRules):
                 return "out_of_domain"
             if not keywords and (not t.tokens or RE_SMALLTALK.search(t.joined)):
                 return "chitchat"
-        if up.rejected_items and not (up.add_constraints or up.likes or up.anchors or up.keywords or up.liked_items):
+        if (up.rejected_items or up.read_items) and not (
+                up.add_constraints or up.likes or up.anchors or up.keywords or up.liked_items):
             return "reject"
         if ctx.last_shown or not ctx.state.is_vague():
             return "refine"
@@ -165,7 +166,7 @@ class RuleParser(ItemRules, NumberRules):
             t.take(m)
             found = True
         if found:
-            t.up.notes.append("ignored words that tried to instruct the assistant")
+            t.up.note("ignored words that tried to instruct the assistant", "injection")
         return found
 
     # --- values -----------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class RuleParser(ItemRules, NumberRules):
             for op in ("include", "exclude"):
                 up.remove_keys.append(Constraint(field=m.field, op=op, value=value).key)
             up.remove_keys.append(Preference(field=m.field, value=value).key)
-            up.notes.append(f"retracted {value}")
+            up.note(f"retracted {value}", "retracted")
         elif polarity == "hard_neg":
             up.add_constraints.append(Constraint(field=m.field, op="exclude", value=value, source=source))
         elif polarity == "soft_neg":
@@ -217,7 +218,7 @@ class RuleParser(ItemRules, NumberRules):
                     or polarity_at(t.tokens, t.clause, i, i + 1) == "retract"):
                 if name not in t.up.remove_fields:
                     t.up.remove_fields.append(name)
-                    t.up.notes.append(f"dropped every constraint on {name}")
+                    t.up.note(f"dropped every constraint on {name}", "dropped_field")
                 t.taken[i] = True
                 if nxt in FIELD_LIMIT_WORDS:
                     t.taken[i + 1] = True
@@ -254,7 +255,7 @@ def _defuse(up: StateUpdate) -> None:
                               source=c.source)
             (up.likes if c.op == "include" else up.dislikes).append(pref)
     if up.add_constraints or up.remove_fields or up.remove_keys:
-        up.notes.append("constraints from that message were kept as soft preferences only")
+        up.note("constraints from that message were kept as soft preferences only", "injection")
     up.add_constraints, up.remove_fields, up.remove_keys = [], [], []
     up.accepted_item = None
     up.reset = False

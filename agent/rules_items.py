@@ -49,7 +49,7 @@ class ItemRules:
             ref = self._ref(item_id)
             if ref is not None and ref.id not in known:
                 t.up.rejected_items.append(ref)
-        t.up.notes.append("turned down every item shown")
+        t.up.note("turned down every item shown", "rejected_shown")
 
     def _ref(self, item_id: str) -> ItemRef | None:
         if not self.catalog.has(item_id):
@@ -85,7 +85,7 @@ class ItemRules:
                 if 1 <= n <= len(shown):
                     target = shown[n - 1]
                 else:
-                    t.up.notes.append(f"nothing has been shown as #{n} yet")
+                    t.up.note(f"nothing has been shown as #{n} yet", "unapplied")
                     t.taken[i : i + span] = True
                     continue
             if target is None:
@@ -96,7 +96,7 @@ class ItemRules:
             t.structured += 1
             ref = self._ref(target)
             if ref is None:
-                t.up.notes.append(f"ignored a reference to an item that is not in the catalog ({target})")
+                t.up.note(f"ignored a reference to an item that is not in the catalog ({target})", "unapplied")
                 continue
             out.append((i, ref))
         return out
@@ -177,8 +177,8 @@ class ItemRules:
                 end += 1
             t.mentions.append(Mention(start, end, ref, label))
             if label == "seen":
-                up.rejected_items.append(ref)
-                up.notes.append(f"already read/seen: {ref.title}")
+                up.read_items.append(ref)
+                up.note(f"already read/seen: {ref.title}", "read", ref.id)
             elif label == "rejected":
                 up.rejected_items.append(ref)
             else:

@@ -70,7 +70,7 @@ class NumberRules:
             a, b = t.span(m)
             if name is None:
                 unit = t.tokens[b] if b < len(t.tokens) and t.tokens[b].isalpha() else ""
-                t.up.notes.append(f"'{' '.join(t.tokens[a:b] + [unit]).strip()}' ignored: the catalog has no such field")
+                t.up.note(f"'{' '.join(t.tokens[a:b] + [unit]).strip()}' ignored: the catalog has no such field", "unapplied")
                 t.taken[a : b + (1 if unit and unit not in STOPWORDS else 0)] = True
                 continue
             if name == schema.year and number < 1000:
@@ -144,7 +144,7 @@ class NumberRules:
             return
         if polarity in ("hard_neg", "soft_neg"):
             if len(bounds) != 1:
-                up.notes.append(f"'{m.group(0)}' ignored: cannot exclude a range")
+                up.note(f"'{m.group(0)}' ignored: cannot exclude a range", "unapplied")
                 return
             step = 1.0 if name in self.whole_fields and float(bounds[0][1]).is_integer() else 0.0
             op, value = bounds[0]
@@ -186,7 +186,7 @@ class NumberRules:
                 t.take(m)
                 t.structured += 1
                 if name is None:
-                    up.notes.append(f"'{m.group(0)}' ignored: the catalog has no such field")
+                    up.note(f"'{m.group(0)}' ignored: the catalog has no such field", "unapplied")
                     continue
                 values = self.catalog.numeric[name][base_rows] if len(base_rows) else np.array([])
                 values = values[np.isfinite(values)]

@@ -17,7 +17,7 @@ from recpilot.embeddings import ChromaEmbedder, get_embedder
 from recpilot.preferences import PreferenceState
 from recpilot.settings import Settings
 
-MemoryKind = Literal["like", "dislike", "constraint", "liked_item", "rejected_item"]
+MemoryKind = Literal["like", "dislike", "constraint", "liked_item", "rejected_item", "read_item"]
 
 
 class MemoryEntry(BaseModel):
@@ -107,6 +107,8 @@ def entries_from_state(state: PreferenceState, session_id: str) -> list[MemoryEn
         out.append(MemoryEntry(text=f"liked {ref.title}", kind="liked_item", value=ref.id))
     for ref in state.rejected_items:
         out.append(MemoryEntry(text=f"rejected {ref.title}", kind="rejected_item", value=ref.id))
+    for ref in state.read_items:
+        out.append(MemoryEntry(text=f"read {ref.title}", kind="read_item", value=ref.id))
     if state.accepted_item:
         ref = state.accepted_item
         out.append(MemoryEntry(text=f"chose {ref.title}", kind="liked_item", value=ref.id))

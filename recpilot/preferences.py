@@ -13,6 +13,14 @@ from pydantic import BaseModel, Field
 
 Intent = Literal["recommend", "refine", "ask_item", "accept", "reject", "chitchat", "reset", "out_of_domain"]
 Op = Literal["include", "exclude", "gte", "lte"]
+#: Where a soft preference comes from: part of this request ("a dark fantasy"), a statement of
+#: taste ("I love fantasy": kept across requests and remembered), or recalled from memory.
+Origin = Literal["request", "taste", "memory"]
+#: What a parser note is about. ``unapplied`` notes are said back to the user in the reply.
+NoteKind = Literal["unapplied", "read", "retracted", "reset", "injection", "dropped_field", "rejected_shown",
+                   "learned", "llm", "new_request", "series", "audience", "info"]
+#: How many earlier requests a session keeps set aside (restorable).
+MAX_SET_ASIDE = 3
 
 
 class Constraint(BaseModel):
@@ -56,6 +64,7 @@ class Preference(BaseModel):
     value: str
     weight: float = Field(1.0, ge=-3.0, le=3.0)
     source: str = ""
+    origin: Origin = Field("request", description="request, taste (kept across requests) or memory")
 
     @property
     def key(self) -> str:
@@ -65,6 +74,30 @@ class Preference(BaseModel):
 class ItemRef(BaseModel):
     id: str
     title: str
+
+
+class Note(BaseModel):
+    """How the parser read something; ``kind`` says what it is about, ``text`` says it to a person."""
+
+    kind: NoteKind = "info"
+    text: str
+    item_id: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SetAside(BaseModel):
+    """An earlier request the user moved on from: kept so that one click brings it back."""
+
+    key: str
+    label: str
+    constraints: list[Constraint] = Field(default_factory=list)
+    likes: list[Preference] = Field(default_factory=list)
+    dislikes: list[Preference] = Field(default_factory=list)
+    anchors: list[ItemRef] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    sort: str | None = None
 
 
 class StateUpdate(BaseModel):
@@ -80,20 +113,31 @@ class StateUpdate(BaseModel):
     dislikes: list[Preference] = Field(default_factory=list)
     liked_items: list[ItemRef] = Field(default_factory=list)
     rejected_items: list[ItemRef] = Field(default_factory=list)
+    read_items: list[ItemRef] = Field(default_factory=list, description="already read/seen, no verdict")
     anchors: list[ItemRef] = Field(default_factory=list, description="'something like X'")
     asked_item: ItemRef | None = Field(None, description="item the user asks about")
     accepted_item: ItemRef | None = None
     keywords: list[str] = Field(default_factory=list, description="free-text descriptors for retrieval")
     sort: Literal["newer", "older", "popular", "obscure", "better_rated"] | None = None
     reset: bool = False
-    notes: list[str] = Field(default_factory=list, description="how the parser read the utterance")
+    topic: Literal["refine", "new"] | None = Field(
+        None, description="the parser's reading: refines the current request or starts a new one; None: undecided")
+    notes: list[Note] = Field(default_factory=list, description="how the parser read the utterance")
 
     def is_empty(self) -> bool:
         return not any(
             [self.add_constraints, self.remove_keys, self.remove_fields, self.likes, self.dislikes,
-             self.liked_items, self.rejected_items, self.anchors, self.asked_item, self.accepted_item,
-             self.keywords, self.sort, self.reset]
+             self.liked_items, self.rejected_items, self.read_items, self.anchors, self.asked_item,
+             self.accepted_item, self.keywords, self.sort, self.reset]
         )
+
+    def note(self, text: str, kind: NoteKind = "info", item_id: str | None = None) -> None:
+        self.notes.append(Note(kind=kind, text=text, item_id=item_id))
+
+    def says_request(self) -> bool:
+        """Whether it states what to look for (not only what the user thinks of items)."""
+        return bool(self.add_constraints or [p for p in self.likes + self.dislikes if p.origin == "request"]
+                    or self.anchors or self.keywords or self.sort)
 
 
 class PreferenceState(BaseModel):
@@ -104,9 +148,12 @@ class PreferenceState(BaseModel):
     dislikes: list[Preference] = Field(default_factory=list)
     liked_items: list[ItemRef] = Field(default_factory=list)
     rejected_items: list[ItemRef] = Field(default_factory=list)
+    read_items: list[ItemRef] = Field(default_factory=list, description="already read/seen: never recommended, "
+                                      "still evidence of taste")
     anchors: list[ItemRef] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     sort: str | None = None
+    set_aside: list[SetAside] = Field(default_factory=list, description="earlier requests, newest last (restorable)")
     accepted_item: ItemRef | None = None
     last_intent: Intent | None = None
     notes: list[str] = Field(default_factory=list, description="fallbacks in force, e.g. no trained ranker")
@@ -138,12 +185,16 @@ class PreferenceState(BaseModel):
             state.likes = [p for p in state.likes if p.field not in fields]
             state.dislikes = [p for p in state.dislikes if p.field not in fields]
 
+        # One verdict per item, the latest: liked, rejected or read (read without a verdict).
         rejected = {r.id for r in update.rejected_items}
-        state.liked_items = _merge_refs(state.liked_items, update.liked_items, exclude=rejected)
         liked = {r.id for r in update.liked_items}
-        state.rejected_items = _merge_refs(state.rejected_items, update.rejected_items, exclude=liked)
+        read = {r.id for r in update.read_items} - liked - rejected
+        state.liked_items = _merge_refs(state.liked_items, update.liked_items, exclude=rejected | read)
+        state.rejected_items = _merge_refs(state.rejected_items, update.rejected_items, exclude=liked | read)
+        state.read_items = _merge_refs(state.read_items, [r for r in update.read_items if r.id in read],
+                                       exclude=liked | rejected)
         # "something like X" is an anchor even if X was read before: X itself stays excluded
-        # from recommendations (rejected), but items like it are wanted.
+        # from recommendations, but items like it are wanted.
         state.anchors = _merge_refs(state.anchors, update.anchors, exclude=rejected)
         dropped_words = {k.removeprefix("text:") for k in drop if k.startswith("text:")}
         kept = [_without_words(k, dropped_words) for k in state.keywords if k.lower() not in drop]
@@ -156,15 +207,68 @@ class PreferenceState(BaseModel):
         return state
 
     def remove(self, key: str) -> PreferenceState:
-        """Drops one constraint, preference, keyword or item reference by key (a UI chip)."""
+        """Drops one constraint, preference, keyword, item reference or set-aside request by key (a UI chip)."""
         key = key.lower()
         state = self.model_copy(deep=True)
         state.constraints = [c for c in state.constraints if c.key != key]
         state.likes = [p for p in state.likes if p.key != key]
         state.dislikes = [p for p in state.dislikes if p.key != key]
         state.keywords = [k for k in state.keywords if f"text:{k.lower()}" != key and k.lower() != key]
-        for name in ("liked_items", "rejected_items", "anchors"):
+        for name in ("liked_items", "rejected_items", "read_items", "anchors"):
             setattr(state, name, [r for r in getattr(state, name) if f"item:{r.id}".lower() != key])
+        state.set_aside = [a for a in state.set_aside if a.key != key]
+        return state
+
+    # --- requests: a new one sets the current one aside ------------------------------------------
+    def request_part(self) -> SetAside | None:
+        """The current request (what to look for now), or None when there is none. Excludes stay:
+        "nothing by Tolkien" is a standing wish, not part of one request."""
+        part = SetAside(
+            key="", label="",
+            constraints=[c for c in self.constraints if c.op != "exclude"],
+            likes=[p for p in self.likes if p.origin == "request"],
+            dislikes=[p for p in self.dislikes if p.origin == "request"],
+            anchors=list(self.anchors), keywords=list(self.keywords), sort=self.sort,
+        )
+        if not (part.constraints or part.likes or part.dislikes or part.anchors or part.keywords or part.sort):
+            return None
+        labels = [c.describe() for c in part.constraints] + [p.value for p in part.likes]
+        labels += [f"not {p.value}" for p in part.dislikes] + [f"like {a.title}" for a in part.anchors]
+        labels += part.keywords + ([f"sorted: {part.sort}"] if part.sort else [])
+        part.label = ", ".join(dict.fromkeys(labels))[:120]
+        return part
+
+    def start_new_request(self) -> PreferenceState:
+        """The current request set aside (restorable); item verdicts and taste stay."""
+        part = self.request_part()
+        if part is None:
+            return self
+        state = self.model_copy(deep=True)
+        n = max((int(a.key.rsplit(":", 1)[-1]) for a in state.set_aside if a.key.rsplit(":", 1)[-1].isdigit()),
+                default=0)
+        part.key = f"aside:{n + 1}"
+        drop_c = {c.key for c in part.constraints}
+        drop_p = {p.key for p in part.likes + part.dislikes}
+        state.constraints = [c for c in state.constraints if c.key not in drop_c]
+        state.likes = [p for p in state.likes if p.key not in drop_p]
+        state.dislikes = [p for p in state.dislikes if p.key not in drop_p]
+        state.anchors, state.keywords, state.sort = [], [], None
+        state.set_aside = (state.set_aside + [part])[-MAX_SET_ASIDE:]
+        return state
+
+    def restore(self, key: str) -> PreferenceState:
+        """Brings a set-aside request back on top of the current one (the current one's
+        contradicting entries give way: the user asked for the old request)."""
+        key = key.lower()
+        part = next((a for a in self.set_aside if a.key == key), None)
+        if part is None:
+            from recpilot.errors import UserError
+
+            raise UserError(f"nothing set aside under {key!r}")
+        state = self.apply(StateUpdate(intent="refine", add_constraints=part.constraints, likes=part.likes,
+                                       dislikes=part.dislikes, anchors=part.anchors, keywords=part.keywords,
+                                       sort=part.sort))  # type: ignore[arg-type]
+        state.set_aside = [a for a in state.set_aside if a.key != key]
         return state
 
     def chips(self) -> list[dict[str, str]]:
@@ -176,6 +280,8 @@ class PreferenceState(BaseModel):
         out += [{"key": f"item:{r.id}", "kind": "liked_item", "label": f"liked {r.title}"} for r in self.liked_items]
         out += [{"key": f"item:{r.id}", "kind": "anchor", "label": f"like {r.title}"} for r in self.anchors]
         out += [{"key": f"item:{r.id}", "kind": "rejected_item", "label": f"not {r.title}"} for r in self.rejected_items]
+        out += [{"key": f"item:{r.id}", "kind": "read_item", "label": f"read {r.title}"} for r in self.read_items]
+        out += [{"key": a.key, "kind": "set_aside", "label": f"earlier: {a.label}"} for a in self.set_aside]
         return out
 
     def describe(self) -> str:
@@ -185,7 +291,12 @@ class PreferenceState(BaseModel):
         return "; ".join(parts) if parts else "(no preferences yet)"
 
     def is_vague(self) -> bool:
-        return not (self.constraints or self.likes or self.anchors or self.keywords or self.liked_items)
+        return not (self.constraints or self.likes or self.anchors or self.keywords or self.liked_items
+                    or self.read_items)
+
+    def seen_ids(self) -> set[str]:
+        """Items never to recommend: rejected, liked (the user has them) or read."""
+        return {r.id for r in self.rejected_items + self.liked_items + self.read_items}
 
 
 def _without_words(phrase: str, words: set[str]) -> str:

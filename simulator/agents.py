@@ -53,21 +53,16 @@ class RecPilotAgent(DialogueAgent):
         self._sessions: dict[str, str] = {}
 
     def respond(self, dialogue: DialogueSoFar, k: int) -> AgentReply:
-        from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep
+        from recpilot.agent.loop import collect
 
         t0 = time.perf_counter()
         user_id = f"{self.run_tag}-{dialogue.id}"
-        tools, result, parse = [], None, None
         session_id = self._sessions.get(dialogue.id)
         history = dialogue.history if session_id is None else None  # kept on the session after turn 1
-        for step in self.agent.turn(dialogue.user[-1], session_id, user_id, k, history=history):
-            if isinstance(step, ToolStep):
-                tools.append(ToolCallRecord(tool=step.tool, args=step.args, candidates=step.candidates,
-                                            duration_ms=step.duration_ms, error=step.error))
-            elif isinstance(step, ParseStep):
-                parse = step
-            elif isinstance(step, ReplyStep):
-                result = step.result
+        trace = collect(self.agent.turn(dialogue.user[-1], session_id, user_id, k, history=history))
+        result, parse = trace.result, trace.parse
+        tools = [ToolCallRecord(tool=s.tool, args=s.args, candidates=s.candidates, duration_ms=s.duration_ms,
+                                error=s.error) for s in trace.tools]
         self._sessions[dialogue.id] = result.session_id
         u = result.usage
         return AgentReply(

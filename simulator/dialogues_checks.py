@@ -89,6 +89,7 @@ def check_turn(expect: Expect, v: _TurnView) -> list[Check]:
         out.append(_c("sort", expect.sort, str(state.sort), state.sort == expect.sort))
     for name, refs, have in (("liked_items", expect.liked_items, state.liked_items),
                              ("rejected_items", expect.rejected_items, state.rejected_items),
+                             ("read_items", expect.read_items, state.read_items),
                              ("anchors", expect.anchors, state.anchors)):
         ids = [x.id for x in have]
         for ref in refs:
@@ -107,7 +108,7 @@ def check_turn(expect: Expect, v: _TurnView) -> list[Check]:
         out.append(_c("item_title_matches", pattern, " | ".join(titles) or "(no items)",
                       any(re.search(pattern, t, re.I) for t in titles)))
     if expect.no_rejected_items:
-        rejected = {x.id for x in state.rejected_items} | {x.id for h in v.history for x in h.state.rejected_items}
+        rejected = {x.id for s in [state, *(h.state for h in v.history)] for x in s.rejected_items + s.read_items}
         bad = [i for i in v.ids if i in rejected]
         out.append(_c("no_rejected_items", "no item rejected earlier", ", ".join(bad) or "none", not bad))
     if expect.new_items:

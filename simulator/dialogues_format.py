@@ -117,12 +117,13 @@ class Expect(_Strict):
     sort: str | None = None
     liked_items: list[str] = Field(default_factory=list)
     rejected_items: list[str] = Field(default_factory=list)
+    read_items: list[str] = Field(default_factory=list, description="already read: never recommended again")
     anchors: list[str] = Field(default_factory=list)
     every_item: list[ItemPredicate] = Field(default_factory=list)
     items_include: list[str] = Field(default_factory=list)
     items_exclude: list[str] = Field(default_factory=list)
     item_title_matches: list[str] = Field(default_factory=list, description="regex; some item's title matches")
-    no_rejected_items: bool = Field(False, description="no item was rejected earlier in the dialogue")
+    no_rejected_items: bool = Field(False, description="no item rejected or read earlier in the dialogue is shown")
     new_items: bool = Field(False, description="no item was shown in an earlier turn")
     details: bool | None = Field(None, description="item details are (true) or are not (false) given")
     details_of: str | None = None
@@ -131,7 +132,7 @@ class Expect(_Strict):
     parse_notes: list[str] = Field(default_factory=list, description="regex matched against the parser's notes")
     no_warnings: bool = False
 
-    @field_validator("liked_items", "rejected_items", "anchors", "items_include", "items_exclude")
+    @field_validator("liked_items", "rejected_items", "read_items", "anchors", "items_include", "items_exclude")
     @classmethod
     def _refs(cls, values: list[str]) -> list[str]:
         return [_check_ref(str(v)) for v in values]

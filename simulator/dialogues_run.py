@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from recpilot.agent.steps import ParseStep, ReplyStep, TurnResult
+from recpilot.agent.loop import collect
+from recpilot.agent.steps import TurnResult
 from recpilot.errors import RecPilotError
 from recpilot.simulator.dialogues_checks import Check, _TurnView, check_turn
 from recpilot.simulator.dialogues_format import LoadedDialogue
@@ -92,20 +93,13 @@ def run_dialogue(agent, loaded: LoadedDialogue, user_id: str) -> DialogueResult:
         result.error = f"written for catalog {d.catalog!r}, but the agent runs on {agent.catalog.name!r}"
         return result
     for number, turn in enumerate(d.turns, start=1):
-        notes: list[str] = []
-        reply = None
         try:
-            for step in agent.turn(turn.say, result.session_id, user_id, d.k):
-                if isinstance(step, ParseStep):
-                    notes = list(step.update.notes)
-                elif isinstance(step, ReplyStep):
-                    reply = step.result
+            trace = collect(agent.turn(turn.say, result.session_id, user_id, d.k))
         except RecPilotError as exc:
             result.error = f"turn {number} ({turn.say!r}): {type(exc).__name__}: {exc}"
             break
-        if reply is None:  # the turn loop always ends with a reply; if not, that is a bug to see
-            result.error = f"turn {number} ({turn.say!r}): the turn produced no reply"
-            break
+        reply = trace.result
+        notes = [n.text for n in trace.parse.update.notes] if trace.parse else []
         result.session_id = reply.session_id
         result.turns.append(TurnLog(say=turn.say, intent=reply.intent, items=[f"{i.id}: {i.title}" for i in reply.items],
                                     question=reply.question, message=reply.message))

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from recpilot.agent.steps import ParseStep, ReplyStep
+from recpilot.agent.loop import collect
 from recpilot.memory.sessions import TurnRecord
 from recpilot.preferences import PreferenceState
 from recpilot.simulator.agents import DialogueSoFar
@@ -23,7 +23,6 @@ from recpilot.simulator.redial_metrics import (
 )
 
 K = 50
-_SEEN_NOTE = re.compile(r"^already read/seen: (?P<title>.*)$")
 
 
 def build_baselines(catalog) -> list:
@@ -56,7 +55,6 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
     user_id = f"redial-{dialogue.id}{run_id}"
     session_id: str | None = None
     latest: list[str] = []
-    seen_only: set[str] = set()
     before: list[str] = []
     points: dict[str, list[RecPoint]] = {"recpilot": [], **{b.name: [] for b in baselines}}
     so_far = DialogueSoFar(id=dialogue.id)  # what the baselines see: seeker text, recommender's movies
@@ -66,19 +64,13 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
         text = render(msg.text, dialogue, catalog)
         if msg.sender == "seeker" and text:
             t0 = time.perf_counter()
-            reply, update = None, None
-            for step in agent.turn(text, session_id, user_id, K):
-                if isinstance(step, ParseStep):
-                    update = step.update
-                elif isinstance(step, ReplyStep):
-                    reply = step.result
+            trace = collect(agent.turn(text, session_id, user_id, K))
+            reply = trace.result
             agent_ms += (time.perf_counter() - t0) * 1000
             agent_turns += 1
             session_id = reply.session_id
             if reply.items:
                 latest = [i.id for i in reply.items]
-            seen_only |= _seen(update)
-            seen_only -= {r.id for r in update.liked_items + update.anchors}
             _record_recommender(store, session_id, None, [], append=False)  # its own items were never shown
             replied = False
             so_far.user.append(text)
@@ -97,18 +89,11 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
         before += msg.mentions
     state = agent.session(session_id).state if session_id else PreferenceState()
     liked = {r.id for r in state.liked_items + state.anchors}
-    disliked = {r.id for r in state.rejected_items} - seen_only
+    disliked = {r.id for r in state.rejected_items}
+    seen_only = {r.id for r in state.read_items} - liked - disliked
     return {"id": dialogue.id, "liked": sorted(liked), "disliked": sorted(disliked), "seen_only": sorted(seen_only),
             "points": {k: [p.model_dump() for p in v] for k, v in points.items()},
             "agent_turns": agent_turns, "agent_ms": round(agent_ms, 1)}
-
-
-def _seen(update) -> set[str]:
-    """Items the parser rejected only because the user had already read or seen them."""
-    if update is None:
-        return set()
-    titles = {m.group("title") for n in update.notes if (m := _SEEN_NOTE.match(n))}
-    return {r.id for r in update.rejected_items if r.title in titles}
 
 
 def _record_recommender(store, session_id: str, text: str | None, items: list[str], append: bool) -> None:

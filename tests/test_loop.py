@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import assert_grounded, make_agent
 
-from recpilot.agent.loop import MAX_LLM_CALLS_PER_TURN
+from recpilot.agent.reply import MAX_LLM_CALLS_PER_TURN
 from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep
 from recpilot.errors import LLMUnavailable, SessionNotFound, UnknownItem
 from recpilot.preferences import Constraint, ItemRef

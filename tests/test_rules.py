@@ -77,6 +77,7 @@ def observed(update, rule) -> dict:
         "anchors": sorted(r.id for r in update.anchors),
         "liked": sorted(r.id for r in update.liked_items),
         "rejected": sorted(r.id for r in update.rejected_items),
+        "read": sorted(r.id for r in update.read_items),
         "asked": update.asked_item.id if update.asked_item else None,
         "accepted": update.accepted_item.id if update.accepted_item else None,
         "keywords": " ".join(update.keywords).split(),
@@ -96,6 +97,7 @@ def expected(expect: dict, title_ids) -> dict:
         "anchors": sorted(_resolve(t, title_ids) for t in expect.get("anchors", [])),
         "liked": sorted(_resolve(t, title_ids) for t in expect.get("liked", [])),
         "rejected": sorted(_resolve(t, title_ids) for t in expect.get("rejected", [])),
+        "read": sorted(_resolve(t, title_ids) for t in expect.get("read", [])),
         "asked": _resolve(expect["asked"], title_ids) if expect.get("asked") else None,
         "accepted": _resolve(expect["accepted"], title_ids) if expect.get("accepted") else None,
         "keywords": expect.get("keywords", []),
@@ -157,9 +159,9 @@ CASES = [
     case("something like the hunger gmes", anchors=[SHOWN[0]]),
     case('"The Hobbit"', anchors=[HOBBIT]),
     case("I loved The Name of the Wind", liked=[WIND], anchors=[WIND], needs_llm=False),
-    case("I already read The Hobbit", rejected=[HOBBIT], intent="reject"),
+    case("I already read The Hobbit", read=[HOBBIT], intent="reject"),
     case("not The Hobbit", rejected=[HOBBIT], intent="reject"),
-    case("The Hobbit, already read it", rejected=[HOBBIT], intent="reject"),
+    case("The Hobbit, already read it", read=[HOBBIT], intent="reject"),
     case("something like Harry Potter", anchors=[HP1]),
     case("like harry poter", anchors=[HP1]),
     case("I loved the hobbit but hated twilight", liked=[HOBBIT], anchors=[HOBBIT], rejected=[SHOWN[2]]),
@@ -230,7 +232,7 @@ CASES = [
     case("number 3", shown=True, anchors=["#3"]),
     case("more like the second one", shown=True, anchors=["#2"], liked=["#2"], intent="refine"),
     case("not that one", shown=True, focus="#4", rejected=["#4"], intent="reject"),
-    case("I've read the first one", shown=True, rejected=["#1"], intent="reject"),
+    case("I've read the first one", shown=True, read=["#1"], intent="reject"),
     case("tell me about #2", shown=True, asked="#2", intent="ask_item", needs_llm=False),
     case("who wrote the second one?", shown=True, asked="#2", intent="ask_item"),
     case("what's the second one about?", shown=True, asked="#2", intent="ask_item"),
@@ -352,7 +354,7 @@ def test_rule_parser_refs_follow_what_was_shown(parser, title_ids):
     state = run_turns(parser, ["more like the second one", "I've read the first one"],
                       ctx_for=lambda i: ParseContext(last_shown=shown))
     assert [a.id for a in state.anchors] == [shown[1]]
-    assert [r.id for r in state.rejected_items] == [shown[0]]
+    assert [r.id for r in state.read_items] == [shown[0]] and not state.rejected_items
 
 
 def test_rule_parser_keyword_nothing_does_not_leak(parser):
@@ -463,7 +465,7 @@ def test_rule_parser_relative_length_uses_the_catalogs_length_field(movie_parser
 
 def test_rule_parser_notes_a_field_the_catalog_lacks(parser):
     update = parser.parse("shorter than 300 pages", ParseContext()).update
-    assert update.add_constraints == [] and any("no such field" in n for n in update.notes)
+    assert update.add_constraints == [] and any("no such field" in n.text and n.kind == "unapplied" for n in update.notes)
 
 
 # --- names with initials, one-word names, and sort phrases (found by the simulator) ---------------

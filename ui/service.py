@@ -16,7 +16,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from recpilot.agent.agent import RecPilot
-from recpilot.agent.steps import ReplyStep, Step, TurnResult
+from recpilot.agent.loop import collect
+from recpilot.agent.steps import Step, TurnResult
 from recpilot.errors import InvalidUtterance
 from recpilot.memory.sessions import Session, SessionSummary
 from recpilot.preferences import Constraint, PreferenceState
@@ -86,13 +87,7 @@ class Service:
 
     def ask(self, session_id: str, user_id: str, text: str, k: int | None = None,
             history: list[str] | None = None) -> TurnResult:
-        result = None
-        for step in self.turn(session_id, user_id, text, k, history):
-            if isinstance(step, ReplyStep):
-                result = step.result
-        if result is None:  # the core's loop always ends with a reply
-            raise RuntimeError("the turn ended without a reply")
-        return result
+        return collect(self.turn(session_id, user_id, text, k, history)).result
 
     def recommend(self, user_id: str, text: str, session_id: str | None = None, k: int | None = None,
                   history: list[str] | None = None) -> TurnResult:

@@ -15,6 +15,7 @@ import uuid
 
 import gradio as gr
 
+from recpilot.agent.loop import TurnTrace
 from recpilot.agent.response import reason_for
 from recpilot.agent.steps import ParseStep, PlanStep, ReplyStep, ToolStep, TurnResult
 from recpilot.errors import UserError
@@ -169,15 +170,14 @@ class WebPage:
     # --- helpers --------------------------------------------------------------------------------
     def _turn(self, text: str, user: str, sid: str, history: list):
         done: list[str] = []
-        result = None
+        trace = TurnTrace()
         for step in self.service.turn(sid, user, text):
-            line = _step_line(step)
+            line = _step_line(trace.add(step))
             if line:
                 done.append(line)
-            if isinstance(step, ReplyStep):
-                result = step.result
-            else:
+            if not isinstance(step, ReplyStep):
                 yield history, "", _working(" · ".join(done)), sid, user, gr.skip()
+        result = trace.result
         history = history + [{"role": "assistant", "content": self.transcript_reply(result)}]
         session = self.service.session(sid, user)
         cards = [self.card(i.id, i.reason) for i in result.items] or None  # none: keep the last ones shown

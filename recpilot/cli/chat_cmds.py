@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from recpilot.agent.agent import DEFAULT_USER, RecPilot
+from recpilot.agent.loop import TurnTrace
 from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep, TurnResult
 from recpilot.cli.session_cmds import removable_keys
 
@@ -31,12 +32,12 @@ def ask_cmd(
 ) -> None:
     """One turn: prints the recommendations (or one JSON object with --json)."""
     agent = _agent(ctx)
-    result = None
+    trace = TurnTrace()
     for step in agent.turn(text, session, user, k):
+        trace.add(step)
         if steps and not as_json:
             typer.echo(_step_line(step), err=True)
-        if isinstance(step, ReplyStep):
-            result = step.result
+    result = trace.result
     if as_json:
         typer.echo(result.model_dump_json())
     else:

@@ -69,7 +69,8 @@ class TrainedScorer:
         """(user row or -1, liked item rows, rows already read: rated before, in the given history or liked now)."""
         user = self.user_index.get(ctx.user_id, -1) if ctx.user_id is not None else -1
         state = ctx.state
-        session = [r.id for r in state.liked_items + state.anchors] + list(ctx.history)
+        # read without a verdict still says something about taste: readers mostly finish what they chose
+        session = [r.id for r in state.liked_items + state.anchors + state.read_items] + list(ctx.history)
         if state.accepted_item is not None:
             session.append(state.accepted_item.id)
         liked = set(self.catalog.rows(session).tolist())
