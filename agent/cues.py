@@ -54,13 +54,6 @@ ITEM_CUES = (
             "same vibe as", "compared to", "something like")
     + _cues("rejected", *SOFT_NEG, *HARD_NEG, "disliked", "didn't enjoy", "couldn't finish", "boring")
 )
-TITLE_TRIGGERS = tuple(tuple(p.split()) for p in (
-    "like", "similar to", "more like", "more of", "loved", "liked", "enjoyed", "love", "adore", "adored", "read",
-    "about", "who wrote", "hated", "as good as", "in the vein of", "reminds me of", "not", "than", "seen",
-    "finished", "other than", "except", "fan of", "favorite", "favourite", "dislike", "disliked", "didn't like",
-    "don't like", "dont like", "take", "go with", "along the lines of", "same vibe as", "compared to", "author of",
-    "writer of", "director of", "creator of"))
-PAST_TRIGGERS = frozenset("loved liked enjoyed hated disliked read finished seen adored".split())
 ITEM_AFTER = (_cues("seen", "already read", "read it already", "have read it", "i've read it", "read that already",
                     "already seen", "seen it", "i've read that", "read it", "have it already", "already")
               + _cues("liked", "sounds good", "sounds interesting", "sounds nice", "sounds fun", "looks good",

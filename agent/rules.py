@@ -37,6 +37,7 @@ from recpilot.agent.cues import (
     ROLE_WORDS,
     SMALLTALK_WORDS,
 )
+from recpilot.agent.mentions import Linker, index_for
 from recpilot.agent.rules_items import ItemRules
 from recpilot.agent.rules_numbers import NumberRules, merge_bounds, numeric_field_words
 from recpilot.agent.turn import Mention, ParseContext, Turn
@@ -75,6 +76,8 @@ class RuleParser(ItemRules, NumberRules):
     def __init__(self, vocab: Vocabulary):
         self.vocab = vocab
         self.catalog = vocab.catalog
+        self.mention_index = index_for(vocab.catalog)
+        self.linker = Linker(self.mention_index)
         schema = self.catalog.schema
         self.field_words = numeric_field_words(schema)
         self.retractable = dict(self.field_words)

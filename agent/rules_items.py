@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from recpilot.agent.clauses import nearest_cue
 from recpilot.agent.cues import (
     CLAUSE_BREAKS,
@@ -19,15 +17,14 @@ from recpilot.agent.cues import (
     ITEM_AFTER,
     ITEM_CUES,
     ORDINALS,
-    PAST_TRIGGERS,
     RE_NONE_OF_THESE,
     REF_FOLLOW,
     REF_NOUNS,
     ROLE_WORDS,
-    TITLE_TRIGGERS,
 )
+from recpilot.agent.mentions import Linker, MentionIndex
 from recpilot.agent.turn import Mention, Turn
-from recpilot.agent.vocabulary import STOPWORDS, Match, Vocabulary, tokenize
+from recpilot.agent.vocabulary import STOPWORDS, Vocabulary
 from recpilot.catalog import Catalog
 from recpilot.preferences import Constraint, ItemRef, Preference
 
@@ -37,6 +34,8 @@ class ItemRules:
 
     vocab: Vocabulary
     catalog: Catalog
+    linker: Linker
+    mention_index: MentionIndex
 
     def _reject_all_shown(self, t: Turn) -> None:
         m = RE_NONE_OF_THESE.search(t.joined)
@@ -102,58 +101,22 @@ class ItemRules:
         return out
 
     def _titles(self, t: Turn) -> list[tuple[int, ItemRef]]:
-        """Quoted titles, a title right after a cue ("like", "loved", "read"), then exact
-        multi-word titles anywhere."""
-        found: list[Match] = []
-        for quoted in re.findall(r"[\"“”]([^\"“”]{2,120})[\"“”]", t.text):
-            m = self.vocab.fuzzy_title(quoted, cutoff=85)
-            span = _find_span(t.tokens, tokenize(quoted), t.taken) if m else None
-            if span:
-                t.taken[span[0] : span[1]] = True
-                found.append(Match("title", span[0], span[1], None, m.value, m.label, m.score))
-        for i in range(len(t.tokens)):
-            for trig in TITLE_TRIGGERS:
-                if tuple(t.tokens[i : i + len(trig)]) != trig:
+        """Titles and series the message names (``agent/mentions.py`` decides what links); a
+        series stands for its best-known volume."""
+        out = []
+        for c in self.linker.link(t.text, t.tokens, t.caps, t.taken, people=False):
+            t.taken[c.start : c.end] = True
+            t.structured += 1
+            if c.kind == "series":
+                row = self.mention_index.representative(c.value)
+                if row is None:
                     continue
-                after = t.tokens[i + len(trig)] if i + len(trig) < len(t.tokens) else ""
-                if trig == ("than",) and after[:1].isdigit():
-                    continue  # "less than 300 pages" is a number, not the title "300"
-                m = self._title_after(t, i + len(trig), past=trig[-1] in PAST_TRIGGERS)
-                if m:
-                    t.taken[m.start : m.end] = True
-                    found.append(m)
-        found += self.vocab.find_titles(t.tokens, t.taken, t.caps)
-        t.structured += len(found)
-        return [(m.start, ItemRef(id=m.value, title=m.label)) for m in found]
-
-    def _title_after(self, t: Turn, start: int, past: bool = False) -> Match | None:
-        """The title right after a cue; after a past-tense cue ("loved", "read") a one-word
-        title needs no capital ("hated twilight"), after others it does ("I like dragons")."""
-        tokens = t.tokens
-        if start >= len(tokens) or t.taken[start] or tokens[start] in ("by", "from"):
-            return None
-        end = start
-        while end < len(tokens) and t.clause[end] == t.clause[start] and not t.taken[end] and end - start < 14:
-            end += 1
-        if any(" ".join(tokens[start : start + n]) in self.vocab.people for n in (2, 3, 4)):
-            return None  # a person's name ("not Stephen King"): the people reader takes it
-        for stop in range(end, start, -1):
-            key = " ".join(tokens[start:stop])
-            caps = [True] * len(tokens) if past else t.caps
-            if key in self.vocab.titles and self.vocab.plausible_title(tokens, start, stop, caps, anywhere=False):
-                hit = self.vocab.title_key(key)
-                return Match("title", start, stop, None, hit.value, hit.label)
-        # typos: the whole span, or the span up to a word that usually follows a title
-        ends = [end] + [j for j in range(start + 2, end) if tokens[j] in ("from", "by", "with", "and", "or", "but",
-                                                                          "that", "which", "published", "in")]
-        for stop in sorted(set(ends), reverse=True):
-            span = tokens[start:stop]
-            if len([w for w in span if w not in STOPWORDS]) >= 2 and t.fuzzy_budget > 0:
-                t.fuzzy_budget -= 1
-                m = self.vocab.fuzzy_title(" ".join(span), cutoff=90, typos_only=True)
-                if m:
-                    return Match("title", start, stop, None, m.value, m.label, m.score)
-        return None
+                item = self.catalog.items[row]
+                t.up.note(f"the {c.value} series, read as {item.title}", "series", item.id)
+                out.append((c.start, ItemRef(id=item.id, title=item.title)))
+            else:
+                out.append((c.start, ItemRef(id=c.value, title=c.label)))
+        return out
 
     def _decide_items(self, t: Turn, refs: list[tuple[int, ItemRef]], ask, accept) -> None:
         """Per item named: asked about, accepted, already seen, rejected, liked or an anchor."""
@@ -247,10 +210,3 @@ class ItemRules:
                         t.up.likes.append(Preference(field=name, value=value, weight=1.0, source=m.group(0)))
                     t.structured += 1
 
-
-def _find_span(tokens: list[str], needle: list[str], taken: np.ndarray) -> tuple[int, int] | None:
-    n = len(needle)
-    for i in range(len(tokens) - n + 1):
-        if tokens[i : i + n] == needle and not taken[i : i + n].any():
-            return i, i + n
-    return None

@@ -102,6 +102,7 @@ class Vocabulary:
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
+        self.proper_titles: set[str] = set()  # keys that are some item's own title, not derived
         self.titles = self._build_titles(catalog)
         self.title_choices = list(self.titles)
         self.values: dict[str, tuple[str, str]] = {}  # phrase -> (field, canonical)
@@ -130,8 +131,7 @@ class Vocabulary:
         self.known_words = _known_words(catalog)
         self.max_title_len = max((len(k.split()) for k in self.titles), default=1)
 
-    @staticmethod
-    def _build_titles(catalog: Catalog) -> dict[str, int]:
+    def _build_titles(self, catalog: Catalog) -> dict[str, int]:
         """Title key -> row. A key that is some item's own title names that item (the most
         popular one if several share it); derived keys ("Harry Potter" from the series) go to
         the most popular item they come from."""
@@ -139,6 +139,7 @@ class Vocabulary:
         best: dict[str, tuple[int, float, int]] = {}  # key -> (tier, -popularity, row)
         for row, item in enumerate(catalog.items):
             proper, derived = _title_keys(item.title)
+            self.proper_titles |= proper
             for tier, keys in ((0, proper), (1, derived)):
                 for key in keys:
                     rank = (tier, -float(pop[row]), row)

@@ -1,0 +1,542 @@
+"""Linking the titles, series and people a message names to the catalog.
+
+People write titles in any case, with or without quotes, misspelt, shortened ("Mockingbird"),
+or by their series ("the Percy Jackson books", "the first Hunger Games"). Many titles are also
+everyday words ("It", "Next", "Room", "Gone Girl", "The Help"), so a span links only with
+enough evidence for what it is:
+
+* a distinctive title (a word people rarely write otherwise, by its frequency in English, or
+  four words or more) links anywhere, in any case;
+* a title made of common words needs evidence: quotes, a cue that names a book ("read",
+  "loved", "something like", "the X series", "X by <its author>"), or capitals in text that
+  is not written all in one case;
+* a misspelt span links only when it holds a word neither the catalog nor English knows, and
+  a partial title only with evidence.
+
+``link_mentions`` gives the links with character offsets (for evaluation and other callers);
+the rule parser uses ``Linker.link`` on its own tokens.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel
+from rapidfuzz import fuzz, process
+
+from recpilot.agent.vocabulary import (
+    STOPWORDS,
+    Vocabulary,
+    capitalized,
+    normalize,
+    tokenize,
+    vocabulary_for,
+)
+from recpilot.catalog import Catalog
+
+Kind = Literal["title", "series", "person"]
+
+#: Words before a span that say a book is named ("I loved X", "something like X").
+CUES_BEFORE = tuple(tuple(p.split()) for p in (
+    "read", "reading", "reread", "re read", "rereading", "finished", "finishing", "loved", "love", "liked", "like",
+    "enjoyed", "enjoy", "hated", "hate", "disliked", "adored", "adore", "devoured", "binged", "tore through",
+    "got through", "halfway through", "started", "starting", "tried", "couldn't finish", "couldnt finish",
+    "didn't finish", "didnt finish", "couldn't get into", "couldnt get into", "similar to", "fan of", "favorite",
+    "favourite", "obsessed with", "into", "than", "after", "about", "recommend", "recommended", "vein of",
+    "same vibe as", "vibes of", "books like", "sequel to", "prequel to", "author of", "writer of", "wrote",
+    "thoughts on", "heard of", "what about", "how about", "seen", "watched", "saw", "listened to", "except",
+    "not", "besides", "other than", "rather than", "instead of", "the end of", "copy of", "fans of", "along the lines of",
+    "reminds me of", "as good as", "compared to", "picked up", "skip", "anything but", "take", "go with", "pick",
+    "choose", "get"))
+#: Words right after a span that say it is a book or a series ("X by Jane Austen" is checked apart).
+CUES_AFTER = tuple(tuple(p.split()) for p in (
+    "series", "books", "book", "trilogy", "saga", "novels", "novel", "sequel", "sequels", "movies", "films",
+    "was amazing", "was great", "was good", "was fine", "was ok", "was okay", "was boring", "was terrible",
+    "is amazing", "is great", "is good", "is boring", "was so good", "was too", "is one of", "was one of",
+    "bored me", "blew me away", "broke my heart", "and its sequels", "type of book", "kind of book", "vibes",
+    "and loved", "and hated", "already read", "read it", "i read", "i've read", "ive read", "already",
+    "is on my list", "sounds good", "sounds interesting"))
+SERIES_WORDS = frozenset("series books trilogy saga novels sequels cycle chronicles".split())
+ORDINAL_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+                 "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+                 "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "final": -1, "latest": -1}
+PRONOUN_TITLES = frozenset("it us them you me we they he she him her this that these those one".split())
+#: A content word this rare in English (wordfreq's Zipf scale) is rarely written by accident.
+RARE_ZIPF = 3.0
+#: ... and a two-word title whose rarer word is below this links anywhere ("hunger games").
+DISTINCT_ZIPF = 4.2
+_ARTICLES = ("the", "a", "an")
+#: Cues after which a number is a quantity or a year, not a title.
+_NUMBER_CUES = frozenset({"after", "than", "before", "since", "about", "not"})
+
+
+class MentionLink(BaseModel):
+    """A span of the message linked to the catalog (``start``/``end``: characters of the text)."""
+
+    kind: Kind
+    start: int
+    end: int
+    value: str  # item id (title), series name (series), person as the catalog writes it (person)
+    label: str
+    evidence: list[str] = []
+    tok_start: int = 0
+    tok_end: int = 0
+
+
+@dataclass
+class _Candidate:
+    kind: Kind
+    start: int  # token span
+    end: int
+    value: str
+    label: str
+    evidence: list[str] = field(default_factory=list)
+    strength: float = 0.0
+
+
+_frequencies: dict[str, float] | None = None
+_frequency_lock = threading.Lock()
+
+
+def zipf(word: str) -> float:
+    """How common ``word`` is in English (wordfreq's Zipf scale: 7 "the", 5.7 "next", 2.6
+    "mockingjay"; 0 unknown). The whole list loads once (about 0.3 s)."""
+    global _frequencies
+    if _frequencies is None:
+        with _frequency_lock:
+            if _frequencies is None:
+                from wordfreq import get_frequency_dict
+
+                _frequencies = get_frequency_dict("en")
+    freq = _frequencies.get(word)
+    return round(math.log10(freq) + 9, 2) if freq else 0.0
+
+
+def content_words(words: list[str]) -> list[str]:
+    return [w for w in words if w not in STOPWORDS and any(ch.isalnum() for ch in w)]
+
+
+class MentionIndex:
+    """Title, partial-title and series keys of one catalog version."""
+
+    def __init__(self, catalog: Catalog, vocab: Vocabulary):
+        self.catalog, self.vocab = catalog, vocab
+        schema = catalog.schema
+        self.series_field = getattr(schema, "series", None)
+        self.position_field = getattr(schema, "series_position", None)
+        self.proper = vocab.proper_titles
+        pop = catalog.popularity
+        self.series_members: dict[str, list[tuple[float, int]]] = {}
+        if self.series_field:
+            positions = catalog.numeric.get(self.position_field) if self.position_field else None
+            for row, item in enumerate(catalog.items):
+                for name in item.categorical.get(self.series_field, [])[:1]:
+                    pos = float(positions[row]) if positions is not None and np.isfinite(positions[row]) else np.inf
+                    self.series_members.setdefault(name, []).append((pos, row))
+        for members in self.series_members.values():
+            members.sort(key=lambda m: (m[0], -pop[m[1]]))
+        self.series_keys: dict[str, str] = {}
+        for name in sorted(self.series_members, key=lambda n: -len(self.series_members[n])):
+            for key in _series_aliases(name):
+                self.series_keys.setdefault(key, name)
+        self.partial_keys = self._partials()
+        self.max_len = max([len(k.split()) for k in (*vocab.titles, *self.series_keys)] + [1])
+        words = set(vocab.known_words)
+        self.known = frozenset(words)
+
+    def _partials(self) -> dict[str, int]:
+        """Distinctive pieces of long titles ("dragon tattoo", "mockingbird"): two content words,
+        or one rare word, found in exactly one title. They link only with evidence."""
+        seen: dict[str, set[int]] = {}
+        rare: dict[str, bool] = {}
+        for key, row in self.vocab.titles.items():
+            if key not in self.proper:
+                continue
+            toks = key.split()
+            content = [w not in STOPWORDS and w[:1].isalnum() for w in toks]
+            for w in toks:
+                if w not in rare:
+                    rare[w] = zipf(w) < RARE_ZIPF
+            if sum(content) < 3 and not (len(toks) >= 3 and any(rare[w] for w in toks)):
+                continue
+            for n in (1, 2, 3):
+                for i in range(len(toks) - n + 1):
+                    if not (content[i] and content[i + n - 1]) or (n == 1 and not rare[toks[i]]) \
+                            or (n > 1 and sum(content[i : i + n]) < 2):
+                        continue
+                    seen.setdefault(" ".join(toks[i : i + n]), set()).add(row)
+        vocab = self.vocab
+        return {k: next(iter(rows)) for k, rows in seen.items()
+                if len(rows) == 1 and k not in vocab.titles and k not in vocab.values and k not in vocab.people}
+
+    def series_item(self, name: str, ordinal: int) -> int | None:
+        members = [m for m in self.series_members.get(name, []) if np.isfinite(m[0])]
+        if not members:
+            return None
+        if ordinal == -1:
+            return members[-1][1]
+        for pos, row in members:
+            if pos == ordinal:
+                return row
+        return None
+
+    def representative(self, name: str) -> int | None:
+        """The volume that stands for a whole series: the most read one."""
+        members = self.series_members.get(name)
+        if not members:
+            return None
+        pop = self.catalog.popularity
+        return max((row for _, row in members), key=lambda r: pop[r])
+
+    def series_of(self, row: int) -> str | None:
+        if not self.series_field:
+            return None
+        values = self.catalog.items[row].categorical.get(self.series_field, [])
+        return values[0] if values else None
+
+
+def _series_aliases(name: str) -> set[str]:
+    """"Percy Jackson and the Olympians" is also "Percy Jackson"; "The Dark Tower" "dark tower"."""
+    key = " ".join(tokenize(name))
+    out = {key}
+    toks = key.split()
+    if toks and toks[0] in _ARTICLES and len(toks) > 1:
+        out.add(" ".join(toks[1:]))
+    for sep in (" and the ", " and ", ": ", " - "):
+        head = key.split(sep)[0].strip()
+        if head != key and (len(content_words(head.split())) >= 2 or any(zipf(w) < RARE_ZIPF for w in head.split())):
+            out.add(head)
+    return {k for k in out if k and k not in STOPWORDS}
+
+
+_index_lock = threading.Lock()
+_indexes: dict[tuple[str, str, str], MentionIndex] = {}
+
+
+def index_for(catalog: Catalog) -> MentionIndex:
+    key = (str(catalog.settings.home), catalog.name, catalog.version)
+    with _index_lock:
+        if key not in _indexes:
+            _indexes[key] = MentionIndex(catalog, vocabulary_for(catalog))
+        return _indexes[key]
+
+
+class Linker:
+    """Finds the titles, series and people in one tokenised message."""
+
+    def __init__(self, index: MentionIndex):
+        self.index = index
+        self.vocab = index.vocab
+
+    def link(self, text: str, tokens: list[str], caps: list[bool], taken: np.ndarray | None = None,
+             people: bool = True) -> list[_Candidate]:
+        taken = np.zeros(len(tokens), dtype=bool) if taken is None else taken.copy()
+        mixed = _mixed_case(text)
+        quoted = _quoted_spans(text, tokens)
+        found: list[_Candidate] = []
+        for cand in self._ordinal_series(tokens, taken) + self._exact(tokens, taken) + self._typos(tokens, taken):
+            self._weigh(cand, tokens, caps, mixed, quoted)
+            found.append(cand)
+        found += self._quoted(text, tokens, taken, quoted)
+        kept = _resolve_overlaps([c for c in found if c.strength >= 1.0])
+        for c in kept:
+            taken[c.start : c.end] = True
+        if people:
+            kept += self._people(tokens, caps, taken)
+        return sorted(kept, key=lambda c: c.start)
+
+    # --- candidates ------------------------------------------------------------------------------
+    def _exact(self, tokens: list[str], taken: np.ndarray) -> list[_Candidate]:
+        out = []
+        index, titles = self.index, self.vocab.titles
+        for i in range(len(tokens)):
+            for n in range(min(index.max_len, len(tokens) - i), 0, -1):
+                if taken[i : i + n].any():
+                    continue
+                key = " ".join(tokens[i : i + n])
+                if not key[0].isalnum():
+                    continue
+                if key in index.series_keys and (key not in index.proper or self._series_context(tokens, i, i + n)):
+                    name = index.series_keys[key]
+                    out.append(_Candidate("series", i, i + n, name, name))
+                elif key in titles:
+                    row = titles[key]
+                    out.append(_Candidate("title", i, i + n, self.index.catalog.items[row].id,
+                                          self.index.catalog.items[row].title))
+                elif key in index.partial_keys:
+                    row = index.partial_keys[key]
+                    out.append(_Candidate("title", i, i + n, self.index.catalog.items[row].id,
+                                          self.index.catalog.items[row].title, ["partial"]))
+        return out
+
+    def _series_context(self, tokens: list[str], start: int, end: int) -> bool:
+        """"the Harry Potter books", "the Hunger Games series", "all of Discworld"."""
+        after = tokens[end] if end < len(tokens) else ""
+        before = tokens[start - 1] if start else ""
+        return after in SERIES_WORDS or before in ("all", "whole", "entire", "rest") or (
+            after in ("ones",) and before == "the")
+
+    def _ordinal_series(self, tokens: list[str], taken: np.ndarray) -> list[_Candidate]:
+        """"the first Hunger Games", "the third Harry Potter book", "book 2 of the Expanse"."""
+        out = []
+        index = self.index
+        for i, tok in enumerate(tokens):
+            ordinal = ORDINAL_WORDS.get(tok)
+            skip = 1
+            if ordinal is None and tok in ("book", "volume", "part") and i + 1 < len(tokens) \
+                    and tokens[i + 1].isdigit():
+                ordinal, skip = int(tokens[i + 1]), 2
+            if ordinal is None:
+                continue
+            j = i + skip
+            while j < len(tokens) and tokens[j] in ("book", "one", "novel", "volume", "of", "in", "the"):
+                j += 1
+            for n in range(min(index.max_len, len(tokens) - j), 0, -1):
+                key = " ".join(tokens[j : j + n])
+                name = index.series_keys.get(key)
+                if name is None or taken[j : j + n].any():
+                    continue
+                row = index.series_item(name, ordinal)
+                if row is not None:
+                    end = j + n
+                    while end < len(tokens) and tokens[end] in ("book", "books", "series", "novel"):
+                        end += 1
+                    start = i - 1 if i and tokens[i - 1] == "the" else i
+                    item = index.catalog.items[row]
+                    out.append(_Candidate("title", start, end, item.id, item.title, ["series ordinal"]))
+                break
+        return out
+
+    def _typos(self, tokens: list[str], taken: np.ndarray, budget: int = 3) -> list[_Candidate]:
+        """Spans with a word neither the catalog nor English knows ("hungar games", "harry poter")."""
+        out = []
+        index = self.index
+        unknown = [i for i, t in enumerate(tokens) if t.isalpha() and len(t) >= 4 and not taken[i]
+                   and t not in index.known and zipf(t) < 1.5]
+        for i in unknown[:budget]:
+            best = None
+            for a in range(max(0, i - 3), i + 1):
+                for b in range(i + 1, min(len(tokens), a + 5) + 1):
+                    span = tokens[a:b]
+                    if len(content_words(span)) < 1 or taken[a:b].any() or not all(w.isalnum() for w in span):
+                        continue
+                    phrase = " ".join(span)
+                    hit = self._fuzzy(phrase)
+                    if hit and (best is None or hit[0] > best[0] or hit[0] == best[0] and b - a > best[2] - best[1]):
+                        best = (hit[0], a, b, hit[1], hit[2])
+            if best:
+                score, a, b, kind, key = best
+                if kind == "series":
+                    name = index.series_keys[key]
+                    out.append(_Candidate("series", a, b, name, name, ["typo"]))
+                elif kind == "person":
+                    field, shown = self.vocab.people[key]
+                    out.append(_Candidate("person", a, b, shown, shown, ["typo"]))
+                else:
+                    item = index.catalog.items[self.vocab.titles[key]]
+                    out.append(_Candidate("title", a, b, item.id, item.title, ["typo"]))
+        return out
+
+    def _fuzzy(self, phrase: str) -> tuple[float, str, str] | None:
+        if len(phrase) < 6:
+            return None
+        best = None
+        for kind, choices in (("series", self.index.series_keys), ("title", self.vocab.titles),
+                              ("person", self.vocab.people)):
+            hit = process.extractOne(phrase, choices.keys(), scorer=fuzz.ratio, score_cutoff=88)
+            if hit and abs(len(hit[0]) - len(phrase)) <= 3 and (best is None or hit[1] > best[0]):
+                best = (float(hit[1]), kind, hit[0])
+        return best
+
+    def _quoted(self, text: str, tokens: list[str], taken: np.ndarray,
+                quoted: list[tuple[int, int]]) -> list[_Candidate]:
+        out = []
+        for a, b in quoted:
+            if taken[a:b].any():
+                continue
+            key = " ".join(tokens[a:b])
+            if key in self.vocab.titles:
+                item = self.index.catalog.items[self.vocab.titles[key]]
+                out.append(_Candidate("title", a, b, item.id, item.title, ["quoted"], 3.0))
+                continue
+            hit = process.extractOne(key, self.vocab.titles.keys(), scorer=fuzz.ratio, score_cutoff=85)
+            if hit:
+                item = self.index.catalog.items[self.vocab.titles[hit[0]]]
+                out.append(_Candidate("title", a, b, item.id, item.title, ["quoted", "typo"], 2.5))
+        return out
+
+    def _people(self, tokens: list[str], caps: list[bool], taken: np.ndarray) -> list[_Candidate]:
+        from recpilot.agent.cues import PERSON_CUES
+
+        out = []
+        for m in self.vocab.find_people(tokens, taken, caps, cues=PERSON_CUES):
+            out.append(_Candidate("person", m.start, m.end, m.label, m.label, ["person"], 1.0))
+        return out
+
+    # --- evidence -----------------------------------------------------------------------------------
+    def _weigh(self, c: _Candidate, tokens: list[str], caps: list[bool], mixed: bool,
+               quoted: list[tuple[int, int]]) -> None:
+        span = tokens[c.start : c.end]
+        bare = span[1:] if len(span) > 1 and span[0] in _ARTICLES else span
+        words = content_words(bare)
+        key = " ".join(bare)
+        if any((a <= c.start and c.end <= b) or (c.start <= a and b <= c.end) for a, b in quoted):
+            c.evidence.append("quoted")
+        before = _cue_before(tokens, c.start)
+        if before:
+            c.evidence.append(f"cue:{before}")
+        after = _cue_after(tokens, c.end)
+        if after:
+            c.evidence.append(f"cue:{after}")
+        if c.kind == "title" and self._by_its_author(tokens, c):
+            c.evidence.append("by its author")
+        content_idx = [c.start + k for k, w in enumerate(span) if w in words]
+        if mixed and content_idx and all(caps[i] for i in content_idx if i < len(caps)) and not (
+                len(content_idx) == 1 and _sentence_start(tokens, content_idx[0])):
+            c.evidence.append("capitalized")
+        distinctive = (len(words) >= 2 and (min(zipf(w) for w in words) < DISTINCT_ZIPF or len(span) >= 4)) or (
+            len(words) == 1 and zipf(words[0]) < RARE_ZIPF and words[0] not in self.vocab.values)
+        if distinctive and "partial" not in c.evidence:
+            c.evidence.append("distinctive")
+        if key in self.vocab.values or key in self.vocab.people:
+            c.strength = 3.0 if "quoted" in c.evidence else 0.0  # "horror", "Stephen King" are not titles here
+            return
+        strong_cue = {"quoted", "by its author"} & set(c.evidence)
+        if not words or (len(words) == 1 and words[0] in PRONOUN_TITLES):
+            c.strength = 2.0 if strong_cue else 0.0
+            return
+        if len(words) == 1 and words[0].isdigit():  # "1984" after "like" is a book; after "since", a year
+            c.strength = 2.0 if strong_cue or (before and before not in _NUMBER_CUES) else 0.0
+            return
+        strong = {"quoted", "by its author", "series ordinal"}
+        score = 0.0
+        if strong & set(c.evidence):
+            score += 2.0
+        if "typo" in c.evidence:
+            score += 1.0 if (before or after or "capitalized" in c.evidence) else 0.6
+        if "distinctive" in c.evidence:
+            score += 1.0
+        if before or after:
+            score += 0.6 if len(words) == 1 and zipf(words[0]) >= 5.0 and "capitalized" not in c.evidence else 1.0
+        if "capitalized" in c.evidence:
+            # one capitalised word may just start a name or a sentence; with its capitalised
+            # article ("The Hobbit") or beside others it is written as a title
+            article = span[0] in _ARTICLES and len(span) > 1 and caps[c.start]
+            score += 1.0 if len(words) > 1 or article else 0.6
+        if "partial" in c.evidence:
+            score -= 0.5
+        c.strength = score + 0.01 * len(span)
+
+    def _by_its_author(self, tokens: list[str], c: _Candidate) -> bool:
+        """"It by Stephen King": the span is followed by "by" and a person of that very item."""
+        if c.end >= len(tokens) or tokens[c.end] != "by":
+            return False
+        after = " ".join(tokens[c.end + 1 : c.end + 5])
+        item = self.index.catalog.get(c.value)
+        for name in self.index.catalog.schema.people:
+            for person in item.categorical.get(name, []):
+                toks = tokenize(person)
+                if after.startswith(" ".join(toks)) or (toks and after.split()[:1] == toks[-1:]):
+                    return True
+        return False
+
+
+_CUES_BEFORE = sorted(CUES_BEFORE, key=len, reverse=True)
+_CUES_AFTER = sorted(CUES_AFTER, key=len, reverse=True)
+
+
+def _cue_before(tokens: list[str], start: int) -> str | None:
+    """A cue right before the span, over a few glue words ("loved all of the X")."""
+    i = start
+    while True:
+        for cue in _CUES_BEFORE:
+            n = len(cue)
+            if i - n >= 0 and tuple(tokens[i - n : i]) == cue:
+                return " ".join(cue)
+        if i == 0 or start - i >= 3 or tokens[i - 1] not in ("the", "a", "an", "all", "of", "my", "whole",
+                                                             "entire", "rest", '"', "“", "'"):
+            return None
+        i -= 1
+
+
+def _cue_after(tokens: list[str], end: int) -> str | None:
+    if end < len(tokens) and tokens[end] in (",", '"', "”", "'"):
+        end += 1
+    for cue in _CUES_AFTER:
+        n = len(cue)
+        if tuple(tokens[end : end + n]) == cue:
+            return " ".join(cue)
+    return None
+
+
+def _sentence_start(tokens: list[str], i: int) -> bool:
+    return i == 0 or tokens[i - 1] in (".", "!", "?", ":", '"', "“", "(")
+
+
+def _mixed_case(text: str) -> bool:
+    """Capitals carry information only in text that uses both cases, and not on every word."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters or all(ch.islower() for ch in letters) or all(ch.isupper() for ch in letters):
+        return False
+    words = re.findall(r"[A-Za-z][A-Za-z']+", text)
+    upper = sum(w[0].isupper() for w in words)
+    return not (len(words) >= 4 and upper / len(words) > 0.8)
+
+
+def _quoted_spans(text: str, tokens: list[str]) -> list[tuple[int, int]]:
+    """Token spans of the quoted parts of the message."""
+    out = []
+    for m in re.finditer(r"[\"“”']([^\"“”]{2,120}?)[\"“”']", text):
+        inner = tokenize(m.group(1))
+        if not inner:
+            continue
+        for i in range(len(tokens) - len(inner) + 1):
+            if tokens[i : i + len(inner)] == inner and (i, i + len(inner)) not in out:
+                out.append((i, i + len(inner)))
+                break
+    return out
+
+
+def _resolve_overlaps(cands: list[_Candidate]) -> list[_Candidate]:
+    """Where candidates overlap, the strongest wins (then the longest)."""
+    kept: list[_Candidate] = []
+    for c in sorted(cands, key=lambda c: (-c.strength, -(c.end - c.start), c.start)):
+        if all(c.end <= k.start or c.start >= k.end for k in kept):
+            kept.append(c)
+    return kept
+
+
+def link_mentions(catalog: Catalog, text: str) -> list[MentionLink]:
+    """The titles, series and people ``text`` names, with character offsets into ``text``."""
+    folded = normalize(text)
+    tokens = tokenize(text)
+    caps = capitalized(text)
+    spans = _token_offsets(text, folded, tokens)
+    out = []
+    for c in Linker(index_for(catalog)).link(text, tokens, caps):
+        start, end = spans[c.start][0], spans[c.end - 1][1]
+        out.append(MentionLink(kind=c.kind, start=start, end=end, value=c.value, label=c.label,
+                               evidence=c.evidence, tok_start=c.start, tok_end=c.end))
+    return out
+
+
+def _token_offsets(text: str, folded: str, tokens: list[str]) -> list[tuple[int, int]]:
+    """Character spans of each token in the original text (folding may shorten accented text)."""
+    from recpilot.agent.vocabulary import _TOKEN
+
+    found = [(m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+    if len(text) == len(folded):
+        return found
+    # map folded offsets back: walk the original, folding one character at a time
+    mapping, pos = [], 0
+    for i, ch in enumerate(text):
+        n = len(normalize(ch))
+        mapping += [i] * n
+        pos += n
+    mapping.append(len(text))
+    return [(mapping[min(a, len(mapping) - 1)], mapping[min(b, len(mapping) - 1)]) for a, b in found]
