@@ -93,6 +93,19 @@ class ItemPredicate(_Strict):
         return f"{self.field} {self.op} {self.value}"
 
 
+class SharePredicate(ItemPredicate):
+    """What most recommended items must satisfy: at least ``share`` of them.
+
+    For expectations a good human pick list meets without every item meeting them ("most are
+    mysteries" for a cozy-mystery request: one adjacent pick is fine, five thrillers are not).
+    """
+
+    share: float = Field(0.6, gt=0.0, le=1.0)
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (at least {self.share:.0%})"
+
+
 def _check_ref(value: str) -> str:
     if "#" in value and not _REF.match(value):
         raise ValueError(f"bad item reference {value!r}: use an id, shown#N or turnT#N")
@@ -119,19 +132,27 @@ class Expect(_Strict):
     rejected_items: list[str] = Field(default_factory=list)
     anchors: list[str] = Field(default_factory=list)
     every_item: list[ItemPredicate] = Field(default_factory=list)
+    most_items: list[SharePredicate] = Field(default_factory=list, description="at least `share` of the items hold")
     items_include: list[str] = Field(default_factory=list)
     items_exclude: list[str] = Field(default_factory=list)
     item_title_matches: list[str] = Field(default_factory=list, description="regex; some item's title matches")
+    no_item_title_matches: list[str] = Field(
+        default_factory=list, description="regex; no item's title matches (a request word must not pull titles up)")
+    read_items: list[str] = Field(default_factory=list, description="in the state's already-read items")
+    set_aside: bool | None = Field(None, description="an earlier request is (true) or is not (false) set aside")
+    remembered: list[PrefSpec] = Field(default_factory=list, description="a like or dislike recalled from memory")
+    lacks_remembered: list[PrefSpec] = Field(default_factory=list, description="no such like or dislike from memory")
     no_rejected_items: bool = Field(False, description="no item was rejected earlier in the dialogue")
     new_items: bool = Field(False, description="no item was shown in an earlier turn")
     details: bool | None = Field(None, description="item details are (true) or are not (false) given")
     details_of: str | None = None
     mentions_field: str | None = Field(None, description="the reply names this field's value of the item asked about")
     says: list[str] = Field(default_factory=list, description="regex matched against the message and question")
+    says_not: list[str] = Field(default_factory=list, description="regex; neither the message nor the question matches")
     parse_notes: list[str] = Field(default_factory=list, description="regex matched against the parser's notes")
     no_warnings: bool = False
 
-    @field_validator("liked_items", "rejected_items", "anchors", "items_include", "items_exclude")
+    @field_validator("liked_items", "rejected_items", "anchors", "items_include", "items_exclude", "read_items")
     @classmethod
     def _refs(cls, values: list[str]) -> list[str]:
         return [_check_ref(str(v)) for v in values]
@@ -141,7 +162,7 @@ class Expect(_Strict):
     def _ref(cls, value: str | None) -> str | None:
         return None if value is None else _check_ref(str(value))
 
-    @field_validator("item_title_matches", "says", "parse_notes")
+    @field_validator("item_title_matches", "no_item_title_matches", "says", "says_not", "parse_notes")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
         for v in values:
