@@ -217,7 +217,8 @@ def _remembered(expect: Expect, state: Any) -> list[Check]:
 def _holds(pred: ItemPredicate, value: Any) -> bool:
     if pred.op in ("include", "exclude"):
         values = value if isinstance(value, list) else ([] if value is None else [value])
-        hit = str(pred.value).lower() in {str(x).lower() for x in values}
+        wanted = pred.value if isinstance(pred.value, list) else [pred.value]
+        hit = bool({str(w).lower() for w in wanted} & {str(x).lower() for x in values})
         return hit if pred.op == "include" else not hit
     if pred.op == "eq" and isinstance(pred.value, str):
         return str(value).lower() == pred.value.lower()

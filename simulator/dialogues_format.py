@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recpilot.errors import UserError
 from recpilot.preferences import Constraint, Intent, Preference
@@ -83,14 +83,25 @@ class PrefSpec(_Strict):
 
 
 class ItemPredicate(_Strict):
-    """What every recommended item must satisfy, read from the item's own catalog fields."""
+    """What every recommended item must satisfy, read from the item's own catalog fields.
+
+    ``include``/``exclude`` take one value or a list: the item has any of them / none of them
+    (a family of genres that all fit, e.g. [children's, middle grade, young adult] for a 12-year-old).
+    """
 
     field: str
     op: Literal["include", "exclude", "eq", "gte", "lte", "gt", "lt"]
-    value: str | float
+    value: str | float | list[str]
+
+    @model_validator(mode="after")
+    def _list_needs_membership(self) -> ItemPredicate:
+        if isinstance(self.value, list) and (self.op not in ("include", "exclude") or not self.value):
+            raise ValueError("a list of values needs op include or exclude, and at least one value")
+        return self
 
     def __str__(self) -> str:
-        return f"{self.field} {self.op} {self.value}"
+        value = " | ".join(self.value) if isinstance(self.value, list) else self.value
+        return f"{self.field} {self.op} {value}"
 
 
 class SharePredicate(ItemPredicate):

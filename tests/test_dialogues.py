@@ -319,3 +319,21 @@ def test_dialogues_remembered_counts_only_preferences_from_memory(demo_catalog, 
                      _view(demo_catalog, FIVE, state))
     assert [c.passed for c in checks["remembered"]] == [True, True, False]
     assert [c.passed for c in checks["lacks_remembered"]] == [True, False]
+
+
+def test_dialogues_include_and_exclude_take_a_list_of_values(demo_catalog):
+    # the Hunger Games (id 1) and Gone Girl (id 30), by Suzanne Collins and Gillian Flynn
+    view = _view(demo_catalog, ["1", "30"])
+    checks = _checks({"every_item": [{"field": "authors", "op": "include", "value": ["Suzanne Collins", "Gillian Flynn"]},
+                                     {"field": "authors", "op": "exclude", "value": ["Jane Austen", "Gillian Flynn"]}],
+                      "most_items": [{"field": "authors", "op": "include", "value": ["gillian flynn"], "share": 0.5}]},
+                     view)
+    assert [c.passed for c in checks["every_item"]] == [True, False]
+    assert "Suzanne Collins | Gillian Flynn" in checks["every_item"][0].expected
+    assert checks["most_items"][0].passed
+
+
+@pytest.mark.parametrize("pred", ["{field: year, op: gte, value: ['199x']}", "{field: genres, op: include, value: []}"])
+def test_dialogues_a_list_of_values_needs_include_or_exclude(tmp_path, pred):
+    with pytest.raises(DialogueFormatError, match="a list of values needs op include or exclude"):
+        load_dialogues(_write(tmp_path, f"name: x\nturns: [{{say: hi, expect: {{every_item: [{pred}]}}}}]\n"))
