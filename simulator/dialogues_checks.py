@@ -106,6 +106,15 @@ def check_turn(expect: Expect, v: _TurnView) -> list[Check]:
         else:
             ids = [x.id for x in read]
             out.append(_c("read_items", label, ", ".join(ids) or "(none)", item_id is not None and item_id in ids))
+    if expect.unmentioned:
+        named = {name: [x.id for x in getattr(state, name, None) or []]
+                 for name in ("liked_items", "rejected_items", "anchors", "read_items")}
+        named["accepted_item"] = [state.accepted_item.id] if state.accepted_item else []
+        for ref in expect.unmentioned:
+            item_id, label = v.resolve(ref)
+            where = [name for name, ids in named.items() if item_id in ids]
+            out.append(_c("unmentioned", label, f"in {', '.join(where)}" if where else "not in the state",
+                          item_id is not None and not where))
     for pred in expect.every_item:
         out.append(_every_item(pred, v))
     for share_pred in expect.most_items:

@@ -150,6 +150,8 @@ class Expect(_Strict):
     no_item_title_matches: list[str] = Field(
         default_factory=list, description="regex; no item's title matches (a request word must not pull titles up)")
     read_items: list[str] = Field(default_factory=list, description="in the state's already-read items")
+    unmentioned: list[str] = Field(
+        default_factory=list, description="in none of the state's item lists (a word that is also a title, not meant as one)")
     set_aside: bool | None = Field(None, description="an earlier request is (true) or is not (false) set aside")
     remembered: list[PrefSpec] = Field(default_factory=list, description="a like or dislike recalled from memory")
     lacks_remembered: list[PrefSpec] = Field(default_factory=list, description="no such like or dislike from memory")
@@ -163,7 +165,8 @@ class Expect(_Strict):
     parse_notes: list[str] = Field(default_factory=list, description="regex matched against the parser's notes")
     no_warnings: bool = False
 
-    @field_validator("liked_items", "rejected_items", "anchors", "items_include", "items_exclude", "read_items")
+    @field_validator("liked_items", "rejected_items", "anchors", "items_include", "items_exclude", "read_items",
+                     "unmentioned")
     @classmethod
     def _refs(cls, values: list[str]) -> list[str]:
         return [_check_ref(str(v)) for v in values]

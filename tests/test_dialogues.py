@@ -337,3 +337,11 @@ def test_dialogues_include_and_exclude_take_a_list_of_values(demo_catalog):
 def test_dialogues_a_list_of_values_needs_include_or_exclude(tmp_path, pred):
     with pytest.raises(DialogueFormatError, match="a list of values needs op include or exclude"):
         load_dialogues(_write(tmp_path, f"name: x\nturns: [{{say: hi, expect: {{every_item: [{pred}]}}}}]\n"))
+
+
+def test_dialogues_unmentioned_looks_in_every_item_list_of_the_state(demo_catalog):
+    state = _StateWithReadAndAside(liked_items=[ItemRef(id="1677", title="Next")],
+                                   read_items=[ItemRef(id="176", title="It")])
+    checks = _checks({"unmentioned": ["1677", "176", "250"]}, _view(demo_catalog, FIVE, state))["unmentioned"]
+    assert [c.passed for c in checks] == [False, False, True]
+    assert checks[0].actual == "in liked_items" and checks[1].actual == "in read_items"
