@@ -90,10 +90,16 @@ class GoldEntry(_Strict):
         return not self.mentions
 
     def spans(self, mention: GoldMention) -> list[tuple[int, int]]:
-        """Every place the mention's words occur (any case, as whole words): a link overlapping one counts."""
+        """Where the mention's words stand, as whole words: a link overlapping one of them counts.
+
+        The places written in the same case when there are any ("loved It, it was scary": only
+        the capitalised "It" is the title), else every place in any case.
+        """
         words = mention.text
-        pattern = ("(?<!\\w)" if words[0].isalnum() else "") + re.escape(words) + ("(?!\\w)" if words[-1].isalnum() else "")
-        return [(m.start(), m.end()) for m in re.finditer(pattern, self.text, re.I)]
+        pattern = (r"(?<!\w)" if words[0].isalnum() else "") + re.escape(words)
+        pattern += r"(?!\w)" if words[-1].isalnum() else ""
+        exact = [(m.start(), m.end()) for m in re.finditer(pattern, self.text)]
+        return exact or [(m.start(), m.end()) for m in re.finditer(pattern, self.text, re.I)]
 
 
 _GOLD = TypeAdapter(list[GoldEntry])

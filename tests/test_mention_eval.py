@@ -159,3 +159,15 @@ def test_mention_linking_meets_targets(demo_catalog):
     result = score(load_gold(GOLD), lambda text: mentions.link_mentions(demo_catalog, text))
     print(result.report())
     assert result.precision >= 0.95 and result.recall >= 0.90, "\n" + result.report()
+
+
+def test_mention_eval_prefers_the_words_in_the_case_written(tmp_path):
+    gold = _gold(tmp_path, """
+        - text: I loved It, it was terrifying
+          mentions: [{text: It, kind: title, id: "176"}]
+    """)
+    lower = gold[0].text.index("it was")
+    wrong = score(gold, lambda t: [FakeLink("title", lower, lower + 2, "176")])
+    assert (wrong.tp, wrong.fp, wrong.fn) == (0, 1, 1)
+    right = score(gold, lambda t: [FakeLink("title", 8, 10, "176")])
+    assert (right.tp, right.fp, right.fn) == (1, 0, 0)
