@@ -13,7 +13,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from recpilot.agent.steps import TurnResult
-from recpilot.simulator.dialogues_format import _REF, Expect, ItemPredicate
+from recpilot.simulator.dialogues_format import _REF, Expect, ItemPredicate, SharePredicate
+
+#: what a check reports when the state has no such attribute yet (checks written ahead of the state)
 
 
 class Check(BaseModel):
@@ -95,8 +97,19 @@ def check_turn(expect: Expect, v: _TurnView) -> list[Check]:
         for ref in refs:
             item_id, label = v.resolve(ref)
             out.append(_c(name, label, ", ".join(ids) or "(none)", item_id is not None and item_id in ids))
+    if expect.unmentioned:
+        named = {name: [x.id for x in getattr(state, name)]
+                 for name in ("liked_items", "rejected_items", "anchors", "read_items")}
+        named["accepted_item"] = [state.accepted_item.id] if state.accepted_item else []
+        for ref in expect.unmentioned:
+            item_id, label = v.resolve(ref)
+            where = [name for name, ids in named.items() if item_id in ids]
+            out.append(_c("unmentioned", label, f"in {', '.join(where)}" if where else "not in the state",
+                          item_id is not None and not where))
     for pred in expect.every_item:
         out.append(_every_item(pred, v))
+    for share_pred in expect.most_items:
+        out.append(_most_items(share_pred, v))
     for ref in expect.items_include:
         item_id, label = v.resolve(ref)
         out.append(_c("items_include", label, ", ".join(v.ids) or "(none)", item_id in v.ids))
@@ -107,6 +120,12 @@ def check_turn(expect: Expect, v: _TurnView) -> list[Check]:
         titles = [i.title for i in r.items]
         out.append(_c("item_title_matches", pattern, " | ".join(titles) or "(no items)",
                       any(re.search(pattern, t, re.I) for t in titles)))
+    for pattern in expect.no_item_title_matches:
+        hits = [i.title for i in r.items if re.search(pattern, i.title, re.I)]
+        out.append(_c("no_item_title_matches", pattern, " | ".join(hits) or "none", not hits))
+    if expect.set_aside is not None:
+        out.append(_set_aside(expect.set_aside, state))
+    out += _remembered(expect, state)
     if expect.no_rejected_items:
         rejected = {x.id for s in [state, *(h.state for h in v.history)] for x in s.rejected_items + s.read_items}
         bad = [i for i in v.ids if i in rejected]
@@ -127,6 +146,9 @@ def check_turn(expect: Expect, v: _TurnView) -> list[Check]:
     text = r.message + ("\n" + r.question if r.question else "")
     for pattern in expect.says:
         out.append(_c("says", pattern, text, re.search(pattern, text, re.I) is not None))
+    for pattern in expect.says_not:
+        found = re.search(pattern, text, re.I)
+        out.append(_c("says_not", pattern, f"said {found.group(0)!r} in: {text}" if found else "not said", found is None))
     for pattern in expect.parse_notes:
         out.append(_c("parse_notes", pattern, "; ".join(v.notes) or "(none)",
                       any(re.search(pattern, n, re.I) for n in v.notes)))
@@ -154,10 +176,45 @@ def _every_item(pred: ItemPredicate, v: _TurnView) -> Check:
     return _c("every_item", str(pred), actual, not failing)
 
 
+def _most_items(pred: SharePredicate, v: _TurnView) -> Check:
+    """At least ``pred.share`` of the items hold; unknown fields and empty lists fail, as in every_item."""
+    fields = v.catalog.schema.fields | {"title"}
+    if pred.field not in fields:
+        return _c("most_items", str(pred), f"unknown field {pred.field!r} (fields: {', '.join(sorted(fields))})", False)
+    if not v.ids:
+        return _c("most_items", str(pred), "no items", False)
+    failing = []
+    for item_id in v.ids:
+        value = v.catalog.get(item_id).public().get(pred.field) if v.catalog.has(item_id) else None
+        if not _holds(pred, value):
+            failing.append(f"{item_id} ({pred.field}={value})")
+    held = len(v.ids) - len(failing)
+    actual = f"{held}/{len(v.ids)} hold" + (f"; fails: {', '.join(failing[:5])}" if failing else "")
+    return _c("most_items", str(pred), actual, held >= pred.share * len(v.ids) - 1e-9)
+
+
+def _set_aside(want: bool, state: Any) -> Check:
+    expected = "an earlier request set aside" if want else "nothing set aside"
+    shown = "; ".join(a.label for a in state.set_aside) or "(nothing)"
+    return _c("set_aside", expected, shown, bool(state.set_aside) == want)
+
+
+def _remembered(expect: Expect, state: Any) -> list[Check]:
+    """Likes and dislikes recalled from long-term memory (``Preference.origin == "memory"``)."""
+    specs = [("remembered", s, True) for s in expect.remembered]
+    specs += [("lacks_remembered", s, False) for s in expect.lacks_remembered]
+    if not specs:
+        return []
+    recalled = [p for p in state.likes + state.dislikes if p.origin == "memory"]
+    shown = "; ".join(p.key for p in recalled) or "(none)"
+    return [_c(name, str(spec), shown, any(spec.matches(p) for p in recalled) == want) for name, spec, want in specs]
+
+
 def _holds(pred: ItemPredicate, value: Any) -> bool:
     if pred.op in ("include", "exclude"):
         values = value if isinstance(value, list) else ([] if value is None else [value])
-        hit = str(pred.value).lower() in {str(x).lower() for x in values}
+        wanted = pred.value if isinstance(pred.value, list) else [pred.value]
+        hit = bool({str(w).lower() for w in wanted} & {str(x).lower() for x in values})
         return hit if pred.op == "include" else not hit
     if pred.op == "eq" and isinstance(pred.value, str):
         return str(value).lower() == pred.value.lower()

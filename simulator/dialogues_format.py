@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from recpilot.errors import UserError
 from recpilot.preferences import Constraint, Intent, Preference
@@ -83,14 +83,38 @@ class PrefSpec(_Strict):
 
 
 class ItemPredicate(_Strict):
-    """What every recommended item must satisfy, read from the item's own catalog fields."""
+    """What every recommended item must satisfy, read from the item's own catalog fields.
+
+    ``include``/``exclude`` take one value or a list: the item has any of them / none of them
+    (a family of genres that all fit, e.g. [children's, middle grade, young adult] for a 12-year-old).
+    """
 
     field: str
     op: Literal["include", "exclude", "eq", "gte", "lte", "gt", "lt"]
-    value: str | float
+    value: str | float | list[str]
+
+    @model_validator(mode="after")
+    def _list_needs_membership(self) -> ItemPredicate:
+        if isinstance(self.value, list) and (self.op not in ("include", "exclude") or not self.value):
+            raise ValueError("a list of values needs op include or exclude, and at least one value")
+        return self
 
     def __str__(self) -> str:
-        return f"{self.field} {self.op} {self.value}"
+        value = " | ".join(self.value) if isinstance(self.value, list) else self.value
+        return f"{self.field} {self.op} {value}"
+
+
+class SharePredicate(ItemPredicate):
+    """What most recommended items must satisfy: at least ``share`` of them.
+
+    For expectations a good human pick list meets without every item meeting them ("most are
+    mysteries" for a cozy-mystery request: one adjacent pick is fine, five thrillers are not).
+    """
+
+    share: float = Field(0.6, gt=0.0, le=1.0)
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (at least {self.share:.0%})"
 
 
 def _check_ref(value: str) -> str:
@@ -117,22 +141,32 @@ class Expect(_Strict):
     sort: str | None = None
     liked_items: list[str] = Field(default_factory=list)
     rejected_items: list[str] = Field(default_factory=list)
-    read_items: list[str] = Field(default_factory=list, description="already read: never recommended again")
     anchors: list[str] = Field(default_factory=list)
     every_item: list[ItemPredicate] = Field(default_factory=list)
+    most_items: list[SharePredicate] = Field(default_factory=list, description="at least `share` of the items hold")
     items_include: list[str] = Field(default_factory=list)
     items_exclude: list[str] = Field(default_factory=list)
     item_title_matches: list[str] = Field(default_factory=list, description="regex; some item's title matches")
+    no_item_title_matches: list[str] = Field(
+        default_factory=list, description="regex; no item's title matches (a request word must not pull titles up)")
+    read_items: list[str] = Field(default_factory=list, description="in the state's already-read items")
+    unmentioned: list[str] = Field(
+        default_factory=list, description="in none of the state's item lists (a word that is also a title, not meant as one)")
+    set_aside: bool | None = Field(None, description="an earlier request is (true) or is not (false) set aside")
+    remembered: list[PrefSpec] = Field(default_factory=list, description="a like or dislike recalled from memory")
+    lacks_remembered: list[PrefSpec] = Field(default_factory=list, description="no such like or dislike from memory")
     no_rejected_items: bool = Field(False, description="no item rejected or read earlier in the dialogue is shown")
     new_items: bool = Field(False, description="no item was shown in an earlier turn")
     details: bool | None = Field(None, description="item details are (true) or are not (false) given")
     details_of: str | None = None
     mentions_field: str | None = Field(None, description="the reply names this field's value of the item asked about")
     says: list[str] = Field(default_factory=list, description="regex matched against the message and question")
+    says_not: list[str] = Field(default_factory=list, description="regex; neither the message nor the question matches")
     parse_notes: list[str] = Field(default_factory=list, description="regex matched against the parser's notes")
     no_warnings: bool = False
 
-    @field_validator("liked_items", "rejected_items", "read_items", "anchors", "items_include", "items_exclude")
+    @field_validator("liked_items", "rejected_items", "anchors", "items_include", "items_exclude", "read_items",
+                     "unmentioned")
     @classmethod
     def _refs(cls, values: list[str]) -> list[str]:
         return [_check_ref(str(v)) for v in values]
@@ -142,7 +176,7 @@ class Expect(_Strict):
     def _ref(cls, value: str | None) -> str | None:
         return None if value is None else _check_ref(str(value))
 
-    @field_validator("item_title_matches", "says", "parse_notes")
+    @field_validator("item_title_matches", "no_item_title_matches", "says", "says_not", "parse_notes")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
         for v in values:

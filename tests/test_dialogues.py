@@ -7,14 +7,21 @@ import textwrap
 
 import pytest
 from conftest import REPO, make_agent
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
+from recpilot.agent.steps import RecommendedItem, TurnResult
+from recpilot.preferences import ItemRef, Preference, PreferenceState
+from recpilot.simulator import dialogues_checks
 from recpilot.simulator.dialogues import (
     DialogueFormatError,
+    Expect,
+    check_turn,
     format_report,
     load_dialogues,
     run_dialogues,
 )
+from recpilot.simulator.dialogues_checks import _TurnView
 
 DIALOGUES = REPO / "dialogues"
 SHIPPED = sorted(DIALOGUES.glob("*.yaml"))
@@ -196,3 +203,145 @@ def test_dialogues_cli_reports_format_errors(demo_home, tmp_path):
     result = _cli(demo_home, "check", str(path))
     assert result.exit_code != 0
     assert "unknown key 'qestion'" in str(result.exception)
+
+
+# --- the expectation keys written ahead of the state (read_items, set_aside, origin) -----------
+# Checked on hand-made replies over the demo catalog: fast, and independent of what the parser
+# reads today. The states below add the attributes the checks look for, as the lead's state will.
+class _StateWithReadAndAside(PreferenceState):
+    read_items: list[ItemRef] = []
+    set_aside: list[dict] = []
+
+
+class _PrefWithOrigin(Preference):
+    origin: str = "request"
+
+
+def _view(catalog, ids, state=None, message="Here are some picks.", question=None, history=()):
+    items = [RecommendedItem(id=i, title=catalog.get(i).title, reason="", score=0.0) for i in ids]
+    reply = TurnResult.model_construct(session_id="s", user_id="u", intent="recommend", message=message, items=items,
+                                       question=question, details=None, state=state or PreferenceState(),
+                                       usage=None, warnings=[])
+    return _TurnView(catalog, reply, [], list(history))
+
+
+def _checks(expect: dict, view) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for c in check_turn(Expect.model_validate(expect), view):
+        out.setdefault(c.name, []).append(c)
+    return out
+
+
+# Hunger Games 2008, Sorcerer's Stone 1997, To Kill a Mockingbird 1960, Gatsby 1925, Gone Girl 2012
+FIVE = ["1", "2", "4", "5", "30"]
+
+
+@pytest.mark.parametrize("share, passed", [(None, False), (0.4, True), (0.41, False)])
+def test_dialogues_most_items_needs_the_share(demo_catalog, share, passed):
+    pred = {"field": "year", "op": "gte", "value": 2000, **({"share": share} if share else {})}
+    check = _checks({"most_items": [pred]}, _view(demo_catalog, FIVE))["most_items"][0]
+    assert check.passed is passed
+    assert check.actual.startswith("2/5 hold") and "4 (year=1960)" in check.actual
+
+
+def test_dialogues_most_items_fails_without_items_or_on_an_unknown_field(demo_catalog):
+    pred = {"field": "year", "op": "gte", "value": 0}
+    assert not _checks({"most_items": [pred]}, _view(demo_catalog, []))["most_items"][0].passed
+    typo = _checks({"most_items": [{**pred, "field": "yeer"}]}, _view(demo_catalog, FIVE))["most_items"][0]
+    assert not typo.passed and "unknown field 'yeer'" in typo.actual
+
+
+@pytest.mark.parametrize("share", [0, 1.5])
+def test_dialogues_most_items_share_is_a_fraction(tmp_path, share):
+    text = f"name: x\nturns: [{{say: hi, expect: {{most_items: [{{field: year, op: gte, value: 1, share: {share}}}]}}}}]\n"
+    with pytest.raises(DialogueFormatError, match=r"most_items\[0\]\.share"):
+        load_dialogues(_write(tmp_path, text))
+
+
+def test_dialogues_no_item_title_matches_names_the_offending_titles(demo_catalog):
+    checks = _checks({"no_item_title_matches": [r"\bgirl\b", "uplift"]}, _view(demo_catalog, FIVE))
+    girl, uplift = checks["no_item_title_matches"]
+    assert not girl.passed and girl.actual == "Gone Girl"
+    assert uplift.passed
+
+
+def test_dialogues_says_not_reads_the_message_and_the_question(demo_catalog):
+    view = _view(demo_catalog, FIVE, message="Some picks.", question="Do you like non-fiction?")
+    checks = _checks({"says_not": ["non-fiction", r"genres:include"]}, view)["says_not"]
+    assert [c.passed for c in checks] == [False, True]
+    assert "'non-fiction'" in checks[0].actual
+
+
+def test_dialogues_read_items_and_set_aside_read_the_state(demo_catalog):
+    state = _StateWithReadAndAside(read_items=[ItemRef(id="10", title="Pride and Prejudice")],
+                                   set_aside=[{"constraints": ["year:gte:1990"]}])
+    checks = _checks({"read_items": ["10", "shown#1"], "set_aside": True}, _view(demo_catalog, FIVE, state))
+    assert [c.passed for c in checks["read_items"]] == [True, False]
+    assert checks["set_aside"][0].passed
+    nothing = _StateWithReadAndAside()
+    assert not _checks({"set_aside": True}, _view(demo_catalog, FIVE, nothing))["set_aside"][0].passed
+    assert _checks({"set_aside": False}, _view(demo_catalog, FIVE, nothing))["set_aside"][0].passed
+
+
+def test_dialogues_state_checks_fail_while_the_state_lacks_the_attribute(demo_catalog, monkeypatch):
+    """Written ahead of the state: a missing attribute fails the check (never passes it silently)."""
+
+    class OldState:  # the state before read_items and set_aside existed, whatever it holds now
+        def __init__(self, state):
+            self._state = state
+
+        def __getattr__(self, name):
+            if name in ("read_items", "set_aside"):
+                raise AttributeError(name)
+            return getattr(self._state, name)
+
+    class OldPreference(BaseModel):
+        value: str
+
+    monkeypatch.setattr(dialogues_checks, "Preference", OldPreference)
+    view = _view(demo_catalog, FIVE, OldState(PreferenceState()))
+    checks = _checks({"read_items": ["10"], "set_aside": False, "lacks_remembered": [{"value": "fantasy"}]}, view)
+    assert not checks["read_items"][0].passed and "no 'read_items'" in checks["read_items"][0].actual
+    assert not checks["set_aside"][0].passed and "no 'set_aside'" in checks["set_aside"][0].actual
+    assert not checks["lacks_remembered"][0].passed and "no 'origin'" in checks["lacks_remembered"][0].actual
+
+
+def test_dialogues_remembered_counts_only_preferences_from_memory(demo_catalog, monkeypatch):
+    monkeypatch.setattr(dialogues_checks, "Preference", _PrefWithOrigin)
+    state = PreferenceState.model_construct(
+        constraints=[], keywords=[], liked_items=[], rejected_items=[], anchors=[],
+        likes=[_PrefWithOrigin(field="genres", value="fantasy", origin="memory"),
+               _PrefWithOrigin(field="genres", value="romance", origin="request")],
+        dislikes=[_PrefWithOrigin(field="genres", value="horror", weight=-1, origin="memory")])
+    checks = _checks({"remembered": [{"field": "genres", "value": "fantasy"}, {"value": "horror"},
+                                     {"value": "romance"}],
+                      "lacks_remembered": [{"value": "romance"}, {"field": "genres", "value": "fantasy"}]},
+                     _view(demo_catalog, FIVE, state))
+    assert [c.passed for c in checks["remembered"]] == [True, True, False]
+    assert [c.passed for c in checks["lacks_remembered"]] == [True, False]
+
+
+def test_dialogues_include_and_exclude_take_a_list_of_values(demo_catalog):
+    # the Hunger Games (id 1) and Gone Girl (id 30), by Suzanne Collins and Gillian Flynn
+    view = _view(demo_catalog, ["1", "30"])
+    checks = _checks({"every_item": [{"field": "authors", "op": "include", "value": ["Suzanne Collins", "Gillian Flynn"]},
+                                     {"field": "authors", "op": "exclude", "value": ["Jane Austen", "Gillian Flynn"]}],
+                      "most_items": [{"field": "authors", "op": "include", "value": ["gillian flynn"], "share": 0.5}]},
+                     view)
+    assert [c.passed for c in checks["every_item"]] == [True, False]
+    assert "Suzanne Collins | Gillian Flynn" in checks["every_item"][0].expected
+    assert checks["most_items"][0].passed
+
+
+@pytest.mark.parametrize("pred", ["{field: year, op: gte, value: ['199x']}", "{field: genres, op: include, value: []}"])
+def test_dialogues_a_list_of_values_needs_include_or_exclude(tmp_path, pred):
+    with pytest.raises(DialogueFormatError, match="a list of values needs op include or exclude"):
+        load_dialogues(_write(tmp_path, f"name: x\nturns: [{{say: hi, expect: {{every_item: [{pred}]}}}}]\n"))
+
+
+def test_dialogues_unmentioned_looks_in_every_item_list_of_the_state(demo_catalog):
+    state = _StateWithReadAndAside(liked_items=[ItemRef(id="1677", title="Next")],
+                                   read_items=[ItemRef(id="176", title="It")])
+    checks = _checks({"unmentioned": ["1677", "176", "250"]}, _view(demo_catalog, FIVE, state))["unmentioned"]
+    assert [c.passed for c in checks] == [False, False, True]
+    assert checks[0].actual == "in liked_items" and checks[1].actual == "in read_items"
