@@ -144,3 +144,69 @@ FILLER = frozenset(
     lately today tonight vacation holiday weekend night top both either neither nor favorite favourite
     recommend recommended suggestion suggestions idea ideas mood only take set""".split()
 )
+
+# Words about the reader's situation, not about the book they want ("couldn't put it down",
+# "what should I read next", "for my commute", "I've had a rough week"): read as context, so
+# they never become search words or pull a title up ("Next", "Down to You").
+_WHO = r"(?:i|she|he|we|they|you|my (?:kid|son|daughter|child)|u)"
+RE_CONTEXT = re.compile(
+    r"\b(?:(?:what|which|anything|something|suggestions?|ideas?|recs?) (?:should|could|can|do|would|to|for) "
+    rf"(?:{_WHO} )?(?:read|try|pick up|start|check out|get)(?: (?:next|now|after that|after|first|together|then))?"
+    r"|what (?:to|do i) read (?:next|now)|(?:to )?read next|(?:do i|should i) read (?:now|next)"
+    r"|couldn'?t put (?:it|them|that|this) down|can'?t put (?:it|them|that|this) down|could not put (?:it|them) down"
+    r"|(?:any|some) (?:suggestions|recs|recommendations|ideas|thoughts|help)"
+    r"|thanks? (?:in advance|so much|a lot)|thank you|tia|lol|lmao|tbh|imo|imho|pls|plz|btw|omg|haha+|idk"
+    r"|in (?:like )?(?:a|one|two|\d+) (?:day|days|week|weeks|month|months|sitting|night)"
+    r"|(?:last|this|next) (?:night|week|weekend|month|year|summer|winter|spring|fall|autumn)"
+    r"|(?:i'?ve|i have) had a (?:\w+ ){0,2}(?:week|day|month|year)|(?:a|my) (?:rough|long|hard|bad|busy|crazy) (?:week|day|month|year)"
+    r"|for (?:my|a|the|our) (?:commute|flight|trip|vacation|holiday|book club|bookclub|class|birthday|long drive|drive|train ride|beach trip)"
+    r"|on (?:the|a|my) (?:beach|bus|train|plane|flight|commute)|at bedtime|before bed"
+    r"|(?:in|of) high school|in school|as a (?:kid|child|teen|teenager)|when i was (?:a )?(?:kid|young|\d+)"
+    r"|kinda|sort of|kind of(?= \w+ed\b)|i guess|to be honest|honestly|literally|basically"
+    r"|help me (?:find|pick|choose)"
+    r"|(?:cried|crying) like a baby|ugly cry(?:ing)?|on the (?:bus|train)"
+    r"|the very last page|till the (?:very )?(?:last|end)|to the (?:very )?end"
+    r"|(?:my|the) whole (?:personality|childhood|life)|where it all started)\b")
+
+
+# A new request, not a refinement of the current one ("now I'd like a cozy mystery", "actually,
+# something completely different"); and words that add to the current one ("also", "too").
+RE_NEW_TOPIC = re.compile(
+    r"(?:^|\b(?:ok|okay|alright|right|cool|great|thanks|thank you|so|and)\b[ ,]*)now\b(?! that)"
+    r"|\b(?:something|anything) (?:completely |totally |entirely |really )?(?:different|else entirely)\b"
+    r"|\bchange of (?:pace|topic|subject|plans?)\b|\bswitch(?:ing)? (?:gears|it up|topics?)\b"
+    r"|\b(?:different|new|another|separate) (?:request|question|topic|search)\b|\bon a different note\b"
+    r"|\b(?:totally|completely) different\b|\bmoving on\b|\bforget (?:that|those|all that|about that)\b"
+    r"|^(?:actually|wait|hmm+|ok|okay|alright)[ ,]+(?:i'?d like|i want|i need|give me|show me|let'?s|how about|"
+    r"what about|can you|could you|something|a |an |some )")
+RE_MORE_TOPIC = re.compile(
+    r"\b(?:also|too|as well|additionally|in addition|on top of that|plus|and also|but also|as long as|ideally"
+    r"|preferably|but (?:newer|older|shorter|longer|more|less|not|without|with|no|darker|lighter|funnier))\b")
+# Asking to go on with a series: "the next one", "the sequel", "the rest of the series".
+RE_SERIES_NEXT = re.compile(
+    r"\b(?:the )?(?:next|following) (?:one|book|volume|installment|instalment|part|novel)s?\b"
+    r"|\b(?:the )?sequels?\b|\b(?:the )?rest of (?:the|this|that|these|those|it|them)(?: \w+){0,3}? "
+    r"(?:series|books|trilogy|saga|novels)\b|\b(?:the )?rest of the series\b"
+    r"|\bmore (?:of|from|in) (?:the|this|that) (?:series|trilogy|saga)\b|\bcontinue (?:the|this|that|with the) "
+    r"(?:series|trilogy|saga|story)\b|\bwhat comes (?:next|after)\b|\bbook (?:two|three|four|five|\d+) of\b")
+# "read everything by X", "read all of X's books", "read every single X book"
+RE_READ_ALL = re.compile(
+    r"\b(?:read|finished|devoured|gone through|went through|been through|exhausted|binged)"
+    r" (?:(?:every|all)(?: single| of| the| of the| his| her| their)*|everything(?: by| from| of)?|the whole)\b")
+# "I've read those", "read all of them already": every item just shown is read
+RE_READ_SHOWN = re.compile(
+    r"\b(?:i'?ve|i have|already|i) (?:already )?read (?:all (?:of )?)?(?:these|those|them|all (?:of )?(?:these|those|them))\b"
+    r"|\b(?:read|seen) (?:them|those|these) all\b")
+# "I've seen it", "already read that one", "seen both"
+RE_SEEN_SHOWN = re.compile(
+    r"\b(?:i'?ve|i have|already|i|have) (?:already )?(?:seen|read|watched) (?:it|that|this|them|those|both|these)\b"
+    r"|\b(?:seen|read|watched) (?:it|that|this|them|those|both)(?: one)? (?:already|before)\b")
+# Statements of taste rather than of one request ("I love fantasy", "can't stand Goodkind"):
+# what they name is kept across requests and remembered in long-term memory.
+TASTE_CUES = _cues("taste", "i like", "i love", "i enjoy", "i really like", "i really love", "i adore", "fan of",
+                   "big fan of", "i'm into", "im into", "i am into", "really into", "i hate", "hate", "i can't stand",
+                   "can't stand", "cant stand", "cannot stand", "detest", "i don't like", "i dont like",
+                   "don't like", "dont like", "not a fan of", "not a big fan of", "not really a fan of", "not into",
+                   "i prefer", "i mostly read", "mostly read", "i only read", "only reads", "i usually read",
+                   "usually read", "my favorite", "my favourite", "loves", "likes", "hates", "i dislike", "dislike",
+                   "i'm not into", "im not into", "i am not into", "i never read", "never liked")

@@ -25,8 +25,9 @@ from recpilot.agent.topic import decide_topic
 from recpilot.errors import RecPilotError
 from recpilot.llm.base import Usage
 from recpilot.memory.candidates import CandidateBus
+from recpilot.memory.longterm import apply_memories
 from recpilot.memory.sessions import Session, TurnRecord
-from recpilot.preferences import ItemRef, Preference, PreferenceState, StateUpdate
+from recpilot.preferences import PreferenceState, StateUpdate
 from recpilot.tools import TOOLS
 from recpilot.tools.context import ToolContext
 from recpilot.tools.rankers.scorer import NO_RANKER_NOTE
@@ -124,7 +125,7 @@ def recall(agent, session: Session, update: StateUpdate, executed: Executed) -> 
         return
     step, recalled = _run_tool(executed, "recall_memory", {"limit": 20})
     yield step
-    executed.tctx.state = merge_memory(executed.tctx.state, recalled or [])
+    executed.tctx.state = apply_memories(executed.tctx.state, recalled or [])
 
 
 def run_tools(plan: Plan, executed: Executed) -> Iterator[Step]:
@@ -253,30 +254,6 @@ def _run_tool(executed: Executed, name: str, args: dict) -> tuple[ToolStep, obje
     step = ToolStep(tool=name, args=args, candidates=len(tctx.bus), note=note, duration_ms=_ms(t0), error=error)
     executed.calls.append({"kind": "tool", "name": name, "duration_ms": step.duration_ms, "error": error})
     return step, out
-
-
-def merge_memory(state: PreferenceState, memories) -> PreferenceState:
-    """Past likes become gentle soft preferences; past rejections stay rejected."""
-    if not memories:
-        return state
-    state = state.model_copy(deep=True)
-    have = {p.key for p in state.likes + state.dislikes}
-    for m in memories:
-        if m.kind in ("like", "dislike") and m.field:
-            pref = Preference(field=m.field, value=m.value, weight=0.5 if m.kind == "like" else -0.5, source="memory",
-                              origin="memory")
-            if pref.key not in have:
-                (state.likes if m.kind == "like" else state.dislikes).append(pref)
-                have.add(pref.key)
-        elif m.kind == "rejected_item" and m.value not in {r.id for r in state.rejected_items}:
-            title = m.text.removeprefix("rejected ")
-            state.rejected_items.append(ItemRef(id=m.value, title=title))
-        elif m.kind == "read_item" and m.value not in {r.id for r in state.read_items}:
-            state.read_items.append(ItemRef(id=m.value, title=m.text.removeprefix("read ")))
-        elif m.kind == "liked_item" and m.value not in {r.id for r in state.liked_items}:
-            state.liked_items.append(ItemRef(id=m.value, title=m.text.split(" ", 1)[-1]))
-    state.notes = [n for n in state.notes if not n.startswith("recalled")] + [f"recalled {len(memories)} memories from earlier sessions"]
-    return state
 
 
 def _ms(t0: float) -> float:

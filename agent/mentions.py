@@ -19,7 +19,6 @@ the rule parser uses ``Linker.link`` on its own tokens.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
+from recpilot.agent.english import zipf
 from recpilot.agent.vocabulary import (
     STOPWORDS,
     Vocabulary,
@@ -47,12 +47,12 @@ CUES_BEFORE = tuple(tuple(p.split()) for p in (
     "enjoyed", "enjoy", "hated", "hate", "disliked", "adored", "adore", "devoured", "binged", "tore through",
     "got through", "halfway through", "started", "starting", "tried", "couldn't finish", "couldnt finish",
     "didn't finish", "didnt finish", "couldn't get into", "couldnt get into", "similar to", "fan of", "favorite",
-    "favourite", "obsessed with", "into", "than", "after", "about", "recommend", "recommended", "vein of",
+    "favourite", "obsessed with", "into", "than", "after", "recommend", "recommended", "vein of",
     "same vibe as", "vibes of", "books like", "sequel to", "prequel to", "author of", "writer of", "wrote",
     "thoughts on", "heard of", "what about", "how about", "seen", "watched", "saw", "listened to", "except",
     "not", "besides", "other than", "rather than", "instead of", "the end of", "copy of", "fans of", "along the lines of",
     "reminds me of", "as good as", "compared to", "picked up", "skip", "anything but", "take", "go with", "pick",
-    "choose", "get"))
+    "choose", "tell me about", "think about", "thoughts about"))
 #: Words right after a span that say it is a book or a series ("X by Jane Austen" is checked apart).
 CUES_AFTER = tuple(tuple(p.split()) for p in (
     "series", "books", "book", "trilogy", "saga", "novels", "novel", "sequel", "sequels", "movies", "films",
@@ -61,6 +61,11 @@ CUES_AFTER = tuple(tuple(p.split()) for p in (
     "bored me", "blew me away", "broke my heart", "and its sequels", "type of book", "kind of book", "vibes",
     "and loved", "and hated", "already read", "read it", "i read", "i've read", "ive read", "already",
     "is on my list", "sounds good", "sounds interesting"))
+#: Words people use to judge a book: "X was <one of these>" is said of a title.
+EVALUATIVE = frozenset("""amazing awful boring great good bad terrible fun funny slow sad best worst favorite favourite
+    overrated underrated brilliant beautiful gorgeous masterpiece classic dull incredible fantastic perfect weird
+    scary creepy cry tears heartbreaking page turner hype hyped comfort read long short wonderful excellent
+    meh okay ok fine disappointing predictable gripping addictive same childhood""".split())
 SERIES_WORDS = frozenset("series books trilogy saga novels sequels cycle chronicles".split())
 ORDINAL_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
                  "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
@@ -99,22 +104,9 @@ class _Candidate:
     strength: float = 0.0
 
 
-_frequencies: dict[str, float] | None = None
-_frequency_lock = threading.Lock()
-
-
-def zipf(word: str) -> float:
-    """How common ``word`` is in English (wordfreq's Zipf scale: 7 "the", 5.7 "next", 2.6
-    "mockingjay"; 0 unknown). The whole list loads once (about 0.3 s)."""
-    global _frequencies
-    if _frequencies is None:
-        with _frequency_lock:
-            if _frequencies is None:
-                from wordfreq import get_frequency_dict
-
-                _frequencies = get_frequency_dict("en")
-    freq = _frequencies.get(word)
-    return round(math.log10(freq) + 9, 2) if freq else 0.0
+def squash(key: str) -> str:
+    """The letters and digits of a key, without "and"/"&" (titles write either, or a comma)."""
+    return re.sub(r"[^a-z0-9]", "", re.sub(r"(?:^|\s)(?:and|&)(?=\s|$)", " ", key))
 
 
 def content_words(words: list[str]) -> list[str]:
@@ -146,8 +138,16 @@ class MentionIndex:
                 self.series_keys.setdefault(key, name)
         self.partial_keys = self._partials()
         self.max_len = max([len(k.split()) for k in (*vocab.titles, *self.series_keys)] + [1])
-        words = set(vocab.known_words)
-        self.known = frozenset(words)
+        self.known = vocab.known_words
+        # "guns germs and steel", "enders game", "to kill a mocking bird", "jk rowling": the same
+        # letters as a key, spaced or punctuated otherwise
+        self.squashed: dict[str, tuple[Kind | Literal["partial"], str]] = {}
+        for kind, keys in (("person", vocab.people), ("partial", self.partial_keys),
+                           ("series", self.series_keys), ("title", vocab.titles)):
+            for key in keys:
+                flat = squash(key)
+                if len(flat) >= 8:
+                    self.squashed[flat] = (kind, key)
 
     def _partials(self) -> dict[str, int]:
         """Distinctive pieces of long titles ("dragon tattoo", "mockingbird"): two content words,
@@ -162,17 +162,23 @@ class MentionIndex:
             for w in toks:
                 if w not in rare:
                     rare[w] = zipf(w) < RARE_ZIPF
-            if sum(content) < 3 and not (len(toks) >= 3 and any(rare[w] for w in toks)):
+            if sum(content) < 2:
                 continue
             for n in (1, 2, 3):
                 for i in range(len(toks) - n + 1):
                     if not (content[i] and content[i + n - 1]) or (n == 1 and not rare[toks[i]]) \
-                            or (n > 1 and sum(content[i : i + n]) < 2):
+                            or (n > 1 and (sum(content[i : i + n]) < 2 or sum(content) < 3)):
                         continue
                     seen.setdefault(" ".join(toks[i : i + n]), set()).add(row)
-        vocab = self.vocab
-        return {k: next(iter(rows)) for k, rows in seen.items()
-                if len(rows) == 1 and k not in vocab.titles and k not in vocab.values and k not in vocab.people}
+        vocab, pop = self.vocab, self.catalog.popularity
+        out = {}
+        for k, rows in seen.items():
+            if k in vocab.titles or k in vocab.values or k in vocab.people:
+                continue
+            ranked = sorted(rows, key=lambda r: -pop[r])
+            if len(ranked) == 1 or pop[ranked[0]] - pop[ranked[1]] > 0.1:  # about 5x the readers
+                out[k] = ranked[0]
+        return out
 
     def series_item(self, name: str, ordinal: int) -> int | None:
         members = [m for m in self.series_members.get(name, []) if np.isfinite(m[0])]
@@ -184,6 +190,12 @@ class MentionIndex:
             if pos == ordinal:
                 return row
         return None
+
+    def series_of_title(self, key: str) -> str | None:
+        """The series of the item a title key names ("twilight" -> the Twilight series)."""
+        row = self.vocab.titles.get(key)
+        name = self.series_of(row) if row is not None else None
+        return " ".join(tokenize(name)) if name else None
 
     def representative(self, name: str) -> int | None:
         """The volume that stands for a whole series: the most read one."""
@@ -236,14 +248,21 @@ class Linker:
     def link(self, text: str, tokens: list[str], caps: list[bool], taken: np.ndarray | None = None,
              people: bool = True) -> list[_Candidate]:
         taken = np.zeros(len(tokens), dtype=bool) if taken is None else taken.copy()
+        before_names = taken.copy()
+        # a full name is a person before it is a title ("a John Green book" is not "Green")
+        for m in self.vocab._longest(tokens, taken, self.vocab.people, "person", max_len=10, min_len=2):
+            taken[m.start : m.end] = True
         mixed = _mixed_case(text)
         quoted = _quoted_spans(text, tokens)
         found: list[_Candidate] = []
-        for cand in self._ordinal_series(tokens, taken) + self._exact(tokens, taken) + self._typos(tokens, taken):
+        cands = self._ordinal_series(tokens, taken) + self._exact(tokens, taken) + self._squashed(tokens, taken)
+        for cand in cands + self._typos(tokens, taken):
             self._weigh(cand, tokens, caps, mixed, quoted)
             found.append(cand)
         found += self._quoted(text, tokens, taken, quoted)
         kept = _resolve_overlaps([c for c in found if c.strength >= 1.0])
+        kept = self._lists(kept, found, tokens)
+        taken = before_names
         for c in kept:
             taken[c.start : c.end] = True
         if people:
@@ -274,6 +293,50 @@ class Linker:
                                           self.index.catalog.items[row].title, ["partial"]))
         return out
 
+    def _squashed(self, tokens: list[str], taken: np.ndarray) -> list[_Candidate]:
+        out = []
+        index = self.index
+        for i in range(len(tokens)):
+            for n in range(min(7, len(tokens) - i), 1, -1):
+                span = tokens[i : i + n]
+                if taken[i : i + n].any() or not span[0][0].isalnum() or not span[-1][0].isalnum() \
+                        or span[0] == "and" or span[-1] == "and":
+                    continue
+                hit = index.squashed.get(squash(" ".join(span)))
+                if hit is None or hit[1] == " ".join(span):
+                    continue
+                kind, key = hit
+                if kind == "person":
+                    shown = self.vocab.people[key][1]
+                    out.append(_Candidate("person", i, i + n, shown, shown, ["spelling"]))
+                elif kind == "series":
+                    name = index.series_keys[key]
+                    out.append(_Candidate("series", i, i + n, name, name, ["spelling"]))
+                else:
+                    row = index.partial_keys[key] if kind == "partial" else self.vocab.titles[key]
+                    item = index.catalog.items[row]
+                    out.append(_Candidate("title", i, i + n, item.id, item.title,
+                                          ["spelling"] + (["partial"] if kind == "partial" else [])))
+                break
+        return out
+
+    def _lists(self, kept: list[_Candidate], found: list[_Candidate], tokens: list[str]) -> list[_Candidate]:
+        """A title listed beside a linked one ("read Dune, Foundation and Hyperion") is meant as a
+        title too, even without evidence of its own."""
+        changed = True
+        while changed:
+            changed = False
+            for c in found:
+                if c in kept or c.kind == "person" or c.strength <= 0 or "partial" in c.evidence:
+                    continue
+                if any(not (c.end <= k.start or c.start >= k.end) for k in kept):
+                    continue
+                if any(_listed_beside(tokens, c, k) for k in kept if k.kind != "person"):
+                    c.evidence.append("listed")
+                    kept.append(c)
+                    changed = True
+        return kept
+
     def _series_context(self, tokens: list[str], start: int, end: int) -> bool:
         """"the Harry Potter books", "the Hunger Games series", "all of Discworld"."""
         after = tokens[end] if end < len(tokens) else ""
@@ -282,8 +345,9 @@ class Linker:
             after in ("ones",) and before == "the")
 
     def _ordinal_series(self, tokens: list[str], taken: np.ndarray) -> list[_Candidate]:
-        """"the first Hunger Games", "the third Harry Potter book", "book 2 of the Expanse"."""
-        out = []
+        """"the first Hunger Games", "the third Harry Potter book", "book 2 of the Expanse",
+        "Twilight book 2", "Dune 2"."""
+        out = self._numbered_series(tokens, taken)
         index = self.index
         for i, tok in enumerate(tokens):
             ordinal = ORDINAL_WORDS.get(tok)
@@ -312,17 +376,37 @@ class Linker:
                 break
         return out
 
+    def _numbered_series(self, tokens: list[str], taken: np.ndarray) -> list[_Candidate]:
+        out = []
+        index = self.index
+        for i in range(len(tokens)):
+            for n in range(min(index.max_len, len(tokens) - i), 0, -1):
+                key = " ".join(tokens[i : i + n])
+                name = index.series_keys.get(key) or (
+                    index.series_keys.get(index.series_of_title(key) or "") if key in self.vocab.titles else None)
+                if name is None or taken[i : i + n].any():
+                    continue
+                j = i + n + (1 if i + n < len(tokens) and tokens[i + n] in ("book", "volume", "part", "#") else 0)
+                if j < len(tokens) and tokens[j].isdigit() and len(tokens[j]) <= 2:
+                    row = index.series_item(name, int(tokens[j]))
+                    if row is not None:
+                        item = index.catalog.items[row]
+                        out.append(_Candidate("title", i, j + 1, item.id, item.title, ["series ordinal"]))
+                break
+        return out
+
     def _typos(self, tokens: list[str], taken: np.ndarray, budget: int = 3) -> list[_Candidate]:
         """Spans with a word neither the catalog nor English knows ("hungar games", "harry poter")."""
         out = []
         index = self.index
-        unknown = [i for i, t in enumerate(tokens) if t.isalpha() and len(t) >= 4 and not taken[i]
+        bare = [_possessive(t) for t in tokens]
+        unknown = [i for i, t in enumerate(bare) if t.isalpha() and len(t) >= 4 and not taken[i]
                    and t not in index.known and zipf(t) < 1.5]
         for i in unknown[:budget]:
             best = None
-            for a in range(max(0, i - 3), i + 1):
-                for b in range(i + 1, min(len(tokens), a + 5) + 1):
-                    span = tokens[a:b]
+            for a in range(max(0, i - 5), i + 1):
+                for b in range(i + 1, min(len(tokens), a + 7) + 1):
+                    span = bare[a:b]
                     if len(content_words(span)) < 1 or taken[a:b].any() or not all(w.isalnum() for w in span):
                         continue
                     phrase = " ".join(span)
@@ -397,21 +481,27 @@ class Linker:
             c.evidence.append("by its author")
         content_idx = [c.start + k for k, w in enumerate(span) if w in words]
         if mixed and content_idx and all(caps[i] for i in content_idx if i < len(caps)) and not (
-                len(content_idx) == 1 and _sentence_start(tokens, content_idx[0])):
+                len(content_idx) == 1 and _sentence_start(tokens, content_idx[0]) and content_idx[0] == c.start):
             c.evidence.append("capitalized")
         distinctive = (len(words) >= 2 and (min(zipf(w) for w in words) < DISTINCT_ZIPF or len(span) >= 4)) or (
             len(words) == 1 and zipf(words[0]) < RARE_ZIPF and words[0] not in self.vocab.values)
-        if distinctive and "partial" not in c.evidence:
+        if "partial" in c.evidence:  # a piece of a title is distinctive only through a rare word
+            distinctive = any(zipf(w) < RARE_ZIPF for w in words)
+        if distinctive:
             c.evidence.append("distinctive")
         if key in self.vocab.values or key in self.vocab.people:
             c.strength = 3.0 if "quoted" in c.evidence else 0.0  # "horror", "Stephen King" are not titles here
             return
         strong_cue = {"quoted", "by its author"} & set(c.evidence)
         if not words or (len(words) == 1 and words[0] in PRONOUN_TITLES):
-            c.strength = 2.0 if strong_cue else 0.0
+            # "I read It last summer": a pronoun is a title only when written as one
+            titled = mixed and all(caps[c.start : c.end]) and not _sentence_start(tokens, c.start) and (
+                before or after)
+            c.strength = 2.0 if strong_cue or titled else 0.0
             return
         if len(words) == 1 and words[0].isdigit():  # "1984" after "like" is a book; after "since", a year
-            c.strength = 2.0 if strong_cue or (before and before not in _NUMBER_CUES) else 0.0
+            # (a little weight of its own: listed beside a linked title, it is one too)
+            c.strength = 2.0 if strong_cue or (before and before not in _NUMBER_CUES) else 0.05
             return
         strong = {"quoted", "by its author", "series ordinal"}
         score = 0.0
@@ -419,6 +509,8 @@ class Linker:
             score += 2.0
         if "typo" in c.evidence:
             score += 1.0 if (before or after or "capitalized" in c.evidence) else 0.6
+        if "spelling" in c.evidence and len(words) >= 2:
+            score += 1.0
         if "distinctive" in c.evidence:
             score += 1.0
         if before or after:
@@ -426,8 +518,8 @@ class Linker:
         if "capitalized" in c.evidence:
             # one capitalised word may just start a name or a sentence; with its capitalised
             # article ("The Hobbit") or beside others it is written as a title
-            article = span[0] in _ARTICLES and len(span) > 1 and caps[c.start]
-            score += 1.0 if len(words) > 1 or article else 0.6
+            titled = len(span) > 1 and caps[c.start]  # "The Hobbit", "On the Road"
+            score += 1.0 if len(words) > 1 or titled else 0.6
         if "partial" in c.evidence:
             score -= 0.5
         c.strength = score + 0.01 * len(span)
@@ -471,7 +563,23 @@ def _cue_after(tokens: list[str], end: int) -> str | None:
         n = len(cue)
         if tuple(tokens[end : end + n]) == cue:
             return " ".join(cue)
+    # "X was honestly awful", "X is my comfort read", "X made me cry": said of a book
+    if end < len(tokens) and tokens[end] in ("was", "is", "were", "are", "made", "has", "had", "gets", "got"):
+        for w in tokens[end + 1 : end + 5]:
+            if w in EVALUATIVE:
+                return f"{tokens[end]} {w}"
     return None
+
+
+def _possessive(token: str) -> str:
+    return token[:-2] if token.endswith("'s") and len(token) > 3 else token
+
+
+def _listed_beside(tokens: list[str], c: _Candidate, k: _Candidate) -> bool:
+    """``c`` and ``k`` are neighbours in a list: only ",", "and", "or", "&", "/" between them."""
+    glue = {",", "and", "or", "&", "/", "then", "plus"}
+    between = tokens[c.end : k.start] if c.end <= k.start else tokens[k.end : c.start]
+    return 0 < len(between) <= 2 and all(w in glue for w in between)
 
 
 def _sentence_start(tokens: list[str], i: int) -> bool:

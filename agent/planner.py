@@ -7,6 +7,7 @@ call), which keeps a turn at one or two LLM calls and makes every plan inspectab
 
 from __future__ import annotations
 
+from recpilot.agent.series import known_series, series_rows
 from recpilot.agent.steps import Plan, PlannedCall
 from recpilot.catalog import Catalog
 from recpilot.preferences import PreferenceState, StateUpdate
@@ -55,7 +56,9 @@ def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, 
     for anchor in state.anchors[-2:] + state.liked_items[-1:]:
         calls.append(PlannedCall(tool="similar_items", args={"item_id": anchor.id, "limit": 100, "mode": "merge"},
                                  why=f"like {anchor.title}"))
-    exclude = sorted(state.seen_ids() | {a.id for a in state.anchors} | shown)
+    known = series_rows(catalog, known_series(catalog, state))
+    exclude = sorted(state.seen_ids() | {a.id for a in state.anchors} | shown
+                     | {catalog.items[r].id for r in known.tolist()})
     calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "exclude_ids": exclude},
                              why="hard constraints, nothing rejected or already shown"))
     calls.append(PlannedCall(tool="rank_items", args={"k": k, "query": query}, why="order by fit"))

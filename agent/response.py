@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from recpilot.agent.series import known_series
 from recpilot.agent.steps import RecommendedItem
 from recpilot.catalog import Catalog
 from recpilot.errors import LLMUnavailable
@@ -26,6 +27,8 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
     """Top-k after the final check, backfilled; returns the items and what was dropped."""
     rejected = {r.id for r in state.rejected_items}
     known = state.seen_ids() - rejected  # liked or read: the user has them already
+    series = known_series(catalog, state)
+    series_field = catalog.schema.series
     picked: list[RecommendedItem] = []
     dropped: list[str] = []
     taken: set[str] = set()
@@ -42,6 +45,9 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
             return
         if item.id in known:
             dropped.append(f"{item.id}: already read or liked")
+            return
+        if series and {v.lower() for v in item.categorical.get(series_field, [])} & series:
+            dropped.append(f"{item.id}: another volume of a series the user knows")
             return
         broken = [c for c in state.constraints if not c.satisfied_by(item)]
         if broken:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recpilot.agent.clauses import polarity_at
+from recpilot.agent.clauses import nearest_cue, polarity_at
 from recpilot.agent.cues import (
     CUE_WORDS,
     FIELD_LIMIT_WORDS,
@@ -32,14 +32,18 @@ from recpilot.agent.cues import (
     RE_ASK,
     RE_INJECTION,
     RE_OOD,
+    RE_READ_ALL,
     RE_RESET,
     RE_SMALLTALK,
     ROLE_WORDS,
     SMALLTALK_WORDS,
+    TASTE_CUES,
 )
+from recpilot.agent.descriptors import descriptors_for
 from recpilot.agent.mentions import Linker, index_for
 from recpilot.agent.rules_items import ItemRules
 from recpilot.agent.rules_numbers import NumberRules, merge_bounds, numeric_field_words
+from recpilot.agent.rules_taste import TasteRules
 from recpilot.agent.turn import Mention, ParseContext, Turn
 from recpilot.agent.vocabulary import (
     ITEM_NOUNS,
@@ -49,7 +53,7 @@ from recpilot.agent.vocabulary import (
     capitalized,
     tokenize,
 )
-from recpilot.preferences import Constraint, Preference, StateUpdate
+from recpilot.preferences import Constraint, ItemRef, Preference, StateUpdate
 
 __all__ = ["Mention", "ParseContext", "RuleParse", "RuleParser"]
 
@@ -72,12 +76,13 @@ class RuleParse:
         return bool(self.residual) and (self.structured == 0 or len(self.residual) >= 3)
 
 
-class RuleParser(ItemRules, NumberRules):
+class RuleParser(ItemRules, NumberRules, TasteRules):
     def __init__(self, vocab: Vocabulary):
         self.vocab = vocab
         self.catalog = vocab.catalog
         self.mention_index = index_for(vocab.catalog)
         self.linker = Linker(self.mention_index)
+        self.descriptors = descriptors_for(vocab.catalog)
         schema = self.catalog.schema
         self.field_words = numeric_field_words(schema)
         self.retractable = dict(self.field_words)
@@ -116,18 +121,24 @@ class RuleParser(ItemRules, NumberRules):
         for m in asks + accepts:
             t.take(m, keep_refs=True)
         ask, accept = (asks or [None])[0], (accepts or [None])[-1]
+        self._topic(t)                                  # a new request, or more of this one
 
         refs = self._references(t) + self._titles(t)   # 1-2. shown items and titles
+        self._context(t)                                # "for my commute": not about the books
         self._decide_items(t, refs, ask, accept)
-        self._reject_all_shown(t)                       # "none of these"
+        self._reject_all_shown(t)                       # "none of these", "read all of those"
         self._same_people(t, refs)
+        self._series_request(t)                         # "the next one", "the rest of the series"
+        self._audience(t)                               # "for my 12-year-old"
         self._numbers(t)                                # 3. numbers and ranges
         self._relative(t)                               # 4. "newer", "more popular"
         self._values(t)                                 # 5. people, then categorical values
-        self._less(t)                                   # 6. "less dark"
+        self._descriptors(t)                            # 6. "uplifting", "less gory", by meaning
+        self._less(t)                                   #    "less dark"
         self._field_retractions(t)                      # 7. "any year is fine"
+        self._reply_to_shown(t)                         #    "haven't seen it but it sounds good"
         merge_bounds(up)
-        keywords = self._residual(t)                    # 8. what is left: free descriptors
+        keywords = self._residual(t)                    # 8. what is left: descriptors or context
         if injection:
             _defuse(up)
         up.intent = self._intent(t, keywords, injection)
@@ -195,6 +206,9 @@ class RuleParser(ItemRules, NumberRules):
         source = " ".join(t.tokens[max(0, m.start - 3) : m.end])
         polarity = polarity_at(t.tokens, t.clause, m.start, m.end)
         value = m.value
+        if m.kind == "person" and self._read_everything(t, m):
+            return
+        taste = nearest_cue(t.tokens, t.clause, m.start, TASTE_CUES) is not None
         if polarity == "retract":
             for op in ("include", "exclude"):
                 up.remove_keys.append(Constraint(field=m.field, op=op, value=value).key)
@@ -202,12 +216,36 @@ class RuleParser(ItemRules, NumberRules):
             up.note(f"retracted {value}", "retracted")
         elif polarity == "hard_neg":
             up.add_constraints.append(Constraint(field=m.field, op="exclude", value=value, source=source))
+            if taste:  # "I hate horror": excluded now, and remembered as a dislike
+                up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source, origin="taste"))
         elif polarity == "soft_neg":
-            up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source))
+            up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source,
+                                          origin="taste" if taste else "request"))
         elif polarity == "soft_pos" or alternative:
-            up.likes.append(Preference(field=m.field, value=value, weight=1.0, source=source))
+            up.likes.append(Preference(field=m.field, value=value, weight=1.0, source=source,
+                                       origin="taste" if taste else "request"))
         else:
             up.add_constraints.append(Constraint(field=m.field, op="include", value=value, source=source))
+
+    def _read_everything(self, t: Turn, m: Match) -> bool:
+        """"I've read everything by Jane Austen": none of hers again, but her best-known books
+        tell the ranker what this reader likes. ("read all of Christie's Poirot books" is about
+        the series, read by the item readers.)"""
+        window = " ".join(t.tokens[max(0, m.start - 7) : m.start])
+        hit = RE_READ_ALL.search(window)
+        if hit is None or t.tokens[m.end - 1].endswith("'s") or any(
+                c not in (-1, t.clause[m.start]) for c in t.clause[max(0, m.start - 7) : m.start][-3:]):
+            return False
+        up = t.up
+        up.add_constraints.append(Constraint(field=m.field, op="exclude", value=m.value,
+                                             source=f"read everything by {m.value}"))
+        rows = self.catalog.categorical.get(m.field, {}).get(m.value.lower())
+        if rows is not None:
+            for row in sorted(rows.tolist(), key=lambda r: -self.catalog.popularity[r])[:5]:
+                item = self.catalog.items[row]
+                up.read_items.append(ItemRef(id=item.id, title=item.title))
+        up.note(f"has read everything by {m.value}", "read")
+        return True
 
     def _field_retractions(self, t: Turn) -> None:
         """"any year is fine", "forget about the year", "no year limit": drop a whole field."""
@@ -229,7 +267,8 @@ class RuleParser(ItemRules, NumberRules):
 
     def _residual(self, t: Turn) -> list[str]:
         up = t.up
-        words, negative = [], []
+        words: list[tuple[int, str]] = []
+        negative: list[tuple[int, str]] = []
         for i, tok in enumerate(t.tokens):
             if (t.taken[i] or not tok.replace("'", "").isalpha() or len(tok) < 3 or tok in STOPWORDS
                     or tok in FILLER or tok in CUE_WORDS or tok in SMALLTALK_WORDS or _contraction(tok)):
@@ -238,12 +277,12 @@ class RuleParser(ItemRules, NumberRules):
             if polarity == "retract":
                 up.remove_keys.append(f"text:{tok}")
             elif polarity in ("hard_neg", "soft_neg"):
-                negative.append(tok)
+                negative.append((i, tok))
             else:
-                words.append(tok)
-        for w in dict.fromkeys(negative):
+                words.append((i, tok))
+        for w in dict.fromkeys(self._leftovers(t, negative)):
             up.dislikes.append(Preference(field=None, value=w, weight=-1.0, source=t.text[:80]))
-        keywords = list(dict.fromkeys(words))
+        keywords = list(dict.fromkeys(self._leftovers(t, words)))
         if keywords:
             up.keywords.append(" ".join(keywords))
         return keywords

@@ -18,11 +18,14 @@ from recpilot.agent.cues import (
     ITEM_CUES,
     ORDINALS,
     RE_NONE_OF_THESE,
+    RE_READ_SHOWN,
+    RE_SEEN_SHOWN,
     REF_FOLLOW,
     REF_NOUNS,
     ROLE_WORDS,
 )
 from recpilot.agent.mentions import Linker, MentionIndex
+from recpilot.agent.sentiment import verdict_near, verdict_of
 from recpilot.agent.turn import Mention, Turn
 from recpilot.agent.vocabulary import STOPWORDS, Vocabulary
 from recpilot.catalog import Catalog
@@ -38,17 +41,52 @@ class ItemRules:
     mention_index: MentionIndex
 
     def _reject_all_shown(self, t: Turn) -> None:
-        m = RE_NONE_OF_THESE.search(t.joined)
-        if m is None or not t.ctx.last_shown or not t.free(m):
+        """"none of these" turns down every item shown; "I've read all of those" marks them read."""
+        for regex, target, note in ((RE_NONE_OF_THESE, t.up.rejected_items, "turned down every item shown"),
+                                    (RE_READ_SHOWN, t.up.read_items, "has read every item shown")):
+            m = regex.search(t.joined)
+            if m is None or not t.ctx.last_shown or not t.free(m):
+                continue
+            t.take(m)
+            t.structured += 1
+            known = {r.id for r in target}
+            for item_id in t.ctx.last_shown:
+                ref = self._ref(item_id)
+                if ref is not None and ref.id not in known:
+                    target.append(ref)
+            t.up.note(note, "rejected_shown" if target is t.up.rejected_items else "read")
+
+    def _reply_to_shown(self, t: Turn) -> None:
+        """A verdict on what was just shown, with no item named: "haven't seen it but it sounds
+        good", "loved that one", "not for me", "I've seen both". It applies to the item in focus,
+        to the only item shown, or to all of them when the message says "both", "them", "those"."""
+        up, ctx = t.up, t.ctx
+        if t.mentions or up.asked_item or up.accepted_item or not ctx.last_shown or up.rejected_items \
+                or up.read_items or up.liked_items:
             return
-        t.take(m)
+        pointing = _POINTERS & set(t.tokens)
+        if not pointing and (up.add_constraints or up.likes or up.dislikes or up.anchors):
+            return  # a request with no word pointing back: not a verdict on what was shown
+        if ctx.focus_item:
+            targets = [ctx.focus_item]
+        elif pointing & _PLURAL or len(ctx.last_shown) == 1:
+            targets = list(ctx.last_shown)
+        else:
+            return
+        verdict = verdict_of(t.tokens)
+        seen = RE_SEEN_SHOWN.search(t.joined) is not None
+        refs = [r for r in (self._ref(i) for i in targets) if r is not None]
+        if verdict == "liked":
+            up.liked_items += refs
+            up.anchors += refs
+        elif verdict == "disliked":
+            up.rejected_items += refs
+        elif seen:
+            up.read_items += refs
+        else:
+            return
         t.structured += 1
-        known = {r.id for r in t.up.rejected_items}
-        for item_id in t.ctx.last_shown:
-            ref = self._ref(item_id)
-            if ref is not None and ref.id not in known:
-                t.up.rejected_items.append(ref)
-        t.up.note("turned down every item shown", "rejected_shown")
+        up.note(f"read as {verdict or 'seen'}: " + ", ".join(r.title for r in refs), "info")
 
     def _ref(self, item_id: str) -> ItemRef | None:
         if not self.catalog.has(item_id):
@@ -138,6 +176,7 @@ class ItemRules:
             end = start + 1
             while end < len(t.tokens) and t.taken[end]:
                 end += 1
+            label = self._stance(t, start, end, label)
             t.mentions.append(Mention(start, end, ref, label))
             if label == "seen":
                 up.read_items.append(ref)
@@ -164,6 +203,19 @@ class ItemRules:
             return None
         target = ctx.focus_item or (ctx.last_shown[0] if len(ctx.last_shown) == 1 else None)
         return self._ref(target) if target else None
+
+    def _stance(self, t: Turn, start: int, end: int, label: str | None) -> str | None:
+        """What the words around a named item say of it, where its cue leaves that open: "just
+        finished X and couldn't put it down" is read and liked, "read X, gave up halfway" read
+        and disliked; "loved X" and "hated X" are settled by their cue."""
+        if label not in ("seen", None):
+            return label
+        verdict = verdict_near(t.tokens, start, end)
+        if verdict == "liked":
+            return "liked"
+        if verdict == "disliked":
+            return "rejected"
+        return label
 
     def _item_cue(self, t: Turn, start: int) -> str | None:
         before = nearest_cue(t.tokens, t.clause, start, ITEM_CUES)
@@ -210,3 +262,7 @@ class ItemRules:
                         t.up.likes.append(Preference(field=name, value=value, weight=1.0, source=m.group(0)))
                     t.structured += 1
 
+
+#: words that point back at what was shown ("loved it", "seen both", "not that one")
+_PLURAL = frozenset("both them those these all".split())
+_POINTERS = _PLURAL | frozenset("it that this one".split())

@@ -132,32 +132,42 @@ class Vocabulary:
         self.max_title_len = max((len(k.split()) for k in self.titles), default=1)
 
     def _build_titles(self, catalog: Catalog) -> dict[str, int]:
-        """Title key -> row. A key that is some item's own title names that item (the most
-        popular one if several share it); derived keys ("Harry Potter" from the series) go to
-        the most popular item they come from."""
+        """Title key -> row. A key names the most popular item it is the title of; a derived key
+        ("Wicked" from "Wicked: The Life and Times of ...", "Harry Potter" from the series) wins
+        over an item's own title only when its item is far better known (about 5x the readers)."""
         pop = catalog.popularity
-        best: dict[str, tuple[int, float, int]] = {}  # key -> (tier, -popularity, row)
+        best: dict[str, tuple[float, int]] = {}  # key -> (-score, row)
         for row, item in enumerate(catalog.items):
             proper, derived = _title_keys(item.title)
             self.proper_titles |= proper
-            for tier, keys in ((0, proper), (1, derived)):
+            for penalty, keys in ((0.0, proper), (0.1, derived)):
                 for key in keys:
-                    rank = (tier, -float(pop[row]), row)
+                    rank = (penalty - float(pop[row]), row)
                     if key not in best or rank < best[key]:
                         best[key] = rank
-        return {key: rank[2] for key, rank in best.items()}
+        return {key: rank[1] for key, rank in best.items()}
 
     def _add_people(self, field: str, vocab: dict[str, str], counts: dict[str, int]) -> None:
         for low, shown in vocab.items():
             key = " ".join(tokenize(low))
             self.people[key] = (field, shown)
             parts = [p for p in key.split() if p.isalpha()]
-            # "by Homer" names a one-word author; "by Tolkien" the surname of a longer name
+            while len(parts) > 1 and parts[-1] in ("jr", "sr", "ii", "iii", "iv", "phd", "md"):
+                parts = parts[:-1]
+            if len(parts) >= 3 and all(len(p) > 1 for p in (parts[0], parts[-1])):
+                # "Octavia Butler" for "Octavia E. Butler": first and last name alone
+                self.people.setdefault(f"{parts[0]} {parts[-1]}", (field, shown))
+            # "by Homer" names a one-word author; "by Tolkien" the surname of a longer name,
+            # "le guin" or "du maurier" one with a particle
             if parts and len(parts[-1]) > 2:
+                surname = parts[-1]
+                if len(parts) >= 2 and parts[-2] in _SURNAME_PARTICLES:
+                    surname = f"{parts[-2]} {parts[-1]}"
                 weight = counts.get(low, 0)
-                prev = self.surnames.get(parts[-1])
-                if prev is None or weight > prev[2]:
-                    self.surnames[parts[-1]] = (field, shown, weight)
+                for name in {surname, parts[-1]}:
+                    prev = self.surnames.get(name)
+                    if prev is None or weight > prev[2]:
+                        self.surnames[name] = (field, shown, weight)
 
     def _add_value(self, key: str, field: str, shown: str) -> None:
         if not key or key in STOPWORDS:
@@ -220,21 +230,59 @@ class Vocabulary:
         caps = caps if caps is not None and len(caps) == len(tokens) else [False] * len(tokens)
         for i in range(len(tokens) - 1):
             j = i + 1
-            cue = tokens[i] in cues or f"{tokens[i - 1]} {tokens[i]}" in cues if i else tokens[i] in cues
-            if taken[j] or not (tokens[i] == "by" or cue and caps[j]):
+            if taken[j] or tokens[i] != "by":
                 continue
-            if tokens[i] == "by":
-                fuzzy = self._fuzzy_person_at(tokens, taken, j)
-                if fuzzy is not None:
-                    found.append(fuzzy)
-                    taken[fuzzy.start : fuzzy.end] = True
-                    continue
-            surname = _possessive(tokens[j])
-            if surname in self.surnames and (tokens[i] == "by" or surname not in self.values):
-                field, shown, _ = self.surnames[surname]
-                found.append(Match("person", j, j + 1, field, shown, shown))
-                taken[j] = True
+            fuzzy = self._fuzzy_person_at(tokens, taken, j)
+            if fuzzy is not None:
+                found.append(fuzzy)
+                taken[fuzzy.start : fuzzy.end] = True
+        for j in range(len(tokens)):
+            match = None if taken[j] else self._surname_at(tokens, j, caps, cues)
+            if match is not None:
+                found.append(match)
+                taken[match.start : match.end] = True
         return found
+
+    def _surname_at(self, tokens: list[str], j: int, caps: list[bool], cues: frozenset[str]) -> Match | None:
+        """A surname alone names the best-known person with it: after "by"; after a cue
+        ("nothing like Tolkien") when capitalised or rare in English; followed by "writes",
+        "'s books" and the like; or anywhere when the word is rare in English and no catalog
+        value ("tolkien or martin?" — "martin" then as listed beside it)."""
+        from recpilot.agent.english import zipf
+
+        two = f"{tokens[j]} {_possessive(tokens[j + 1])}" if j + 1 < len(tokens) else ""
+        length = 2 if two in self.surnames else 1
+        surname = two if length == 2 else _possessive(tokens[j])
+        hit = self.surnames.get(surname)
+        if hit is None or not surname.replace(" ", "").isalpha():
+            return None
+        prev = tokens[j - 1] if j else ""
+        before = f"{tokens[j - 2]} {prev}" if j > 1 else prev
+        nxt = tokens[j + length] if j + length < len(tokens) else ""
+        rare = zipf(surname.split()[-1]) < 3.4 and self._well_known(surname)
+        capital = caps[j] or not any(caps)  # text all in lower case says nothing either way
+        if prev == "by":
+            ok = True
+        elif surname in self.values:
+            ok = False
+        elif prev in cues or before in cues:
+            ok = caps[j] or rare
+        else:
+            said_of = (nxt in _AFTER_SURNAME or tokens[j].endswith("'s")) and self._well_known(surname)
+            listed = prev in ("or", "and", ",") and j > 1 and self._is_person_word(tokens[j - 2])
+            ok = rare or listed or (capital and said_of)
+        if not ok:
+            return None
+        field, shown, _ = hit
+        return Match("person", j, j + length, field, shown, shown)
+
+    def _well_known(self, surname: str) -> bool:
+        """A writer with several books in the catalog: worth linking from a bare surname."""
+        hit = self.surnames.get(surname)
+        return hit is not None and hit[2] >= 3
+
+    def _is_person_word(self, token: str) -> bool:
+        return _possessive(token) in self.surnames
 
     def _fuzzy_person_at(self, tokens: list[str], taken: np.ndarray, start: int) -> Match | None:
         for length in (3, 2):
@@ -349,6 +397,11 @@ def _known_words(catalog: Catalog) -> frozenset[str]:
     for item in catalog.items:
         words.update(re.findall(r"[a-z]+", normalize(f"{item.title} {item.text[:400]}")))
     return frozenset(words)
+
+
+_SURNAME_PARTICLES = frozenset("le la de du van von di da del der st mac".split())
+#: Words after a surname that say it is a writer: "Patterson writes", "Austen's books".
+_AFTER_SURNAME = frozenset("writes wrote is was books novels book novel or and".split())
 
 
 def _possessive(token: str) -> str:

@@ -74,6 +74,7 @@ class Preference(BaseModel):
 class ItemRef(BaseModel):
     id: str
     title: str
+    remembered: bool = Field(False, description="recalled from an earlier session's memory")
 
 
 class Note(BaseModel):

@@ -154,9 +154,9 @@ def test_mention_eval_shipped_gold_is_big_enough_and_real(demo_catalog):
 
 
 def test_mention_linking_meets_targets(demo_catalog):
-    mentions = pytest.importorskip(
-        "recpilot.agent.mentions", reason="recpilot.agent.mentions (the mention linker) does not exist yet")
-    result = score(load_gold(GOLD), lambda text: mentions.link_mentions(demo_catalog, text))
+    from recpilot.agent.mentions import link_mentions
+
+    result = score(load_gold(GOLD), lambda text: link_mentions(demo_catalog, text))
     print(result.report())
     assert result.precision >= 0.95 and result.recall >= 0.90, "\n" + result.report()
 

@@ -72,8 +72,8 @@ def observed(update, rule) -> dict:
     return {
         "intent": update.intent,
         "constraints": sorted((c.field, c.op, _value(c.value)) for c in update.add_constraints),
-        "likes": sorted((p.field, p.value.lower()) for p in update.likes),
-        "dislikes": sorted((p.field, p.value.lower()) for p in update.dislikes),
+        "likes": sorted((p.field or "", p.value.lower()) for p in update.likes),
+        "dislikes": sorted((p.field or "", p.value.lower()) for p in update.dislikes),
         "anchors": sorted(r.id for r in update.anchors),
         "liked": sorted(r.id for r in update.liked_items),
         "rejected": sorted(r.id for r in update.rejected_items),
@@ -92,8 +92,8 @@ def observed(update, rule) -> dict:
 def expected(expect: dict, title_ids) -> dict:
     want = {
         "constraints": sorted((f, op, _value(v)) for f, op, v in expect.get("constraints", [])),
-        "likes": sorted((f, v.lower()) for f, v in expect.get("likes", [])),
-        "dislikes": sorted((f, v.lower()) for f, v in expect.get("dislikes", [])),
+        "likes": sorted((f or "", v.lower()) for f, v in expect.get("likes", [])),
+        "dislikes": sorted((f or "", v.lower()) for f, v in expect.get("dislikes", [])),
         "anchors": sorted(_resolve(t, title_ids) for t in expect.get("anchors", [])),
         "liked": sorted(_resolve(t, title_ids) for t in expect.get("liked", [])),
         "rejected": sorted(_resolve(t, title_ids) for t in expect.get("rejected", [])),
