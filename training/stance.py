@@ -218,13 +218,13 @@ def train_stance(redial: Path, out: Path | None = None, folds: int = 5, p: Stanc
 
     p = p or StanceParams()
     phase = on_phase or (lambda _m: None)
-    if folds < 2:
-        raise UserError("cross-validation needs at least 2 folds")
+    if folds < 3:
+        raise UserError("nested cross-validation needs at least 3 folds (2 inside each training part)")
     t0 = time.perf_counter()
     data = load_data(redial, p, phase)
     if len({e.group for e in data.human}) < folds:
         raise UserError(f"{redial} has fewer dialogues with labelled movies than --folds {folds}")
-    report: dict = {"data": str(redial), "params": p.model_dump(), "counts": counts(data),
+    report: dict = {"data": Path(redial).name, "params": p.model_dump(), "counts": counts(data),
                     "cv": cross_validate(data, folds, p, phase)}
     phase("thresholds for the shipped model from k-fold readings of every dialogue; fitting on all of them")
     every = list(range(len(data.human)))

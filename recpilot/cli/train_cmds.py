@@ -153,8 +153,10 @@ def _print_parser_report(report: dict) -> None:
 @train_app.command("stance")
 def train_stance_cmd(
     redial: Annotated[Path, typer.Option(help="ReDial dialogues (JSONL) with the seekers' liked/disliked labels")],
-    folds: Annotated[int, typer.Option(help="dialogue-grouped cross-validation folds", min=2)] = 5,
+    folds: Annotated[int, typer.Option(help="dialogue-grouped cross-validation folds (nested: k-1 inside)", min=3)] = 5,
     out: Annotated[Path | None, typer.Option(help="weights file (.npz, a .json beside it); default: the shipped one")] = None,
+    book_examples: Annotated[int, typer.Option(help="simulator sentences about named books added to training",
+                                               min=0)] = 600,
     seed: Annotated[int, typer.Option(help="seeds the folds and the book examples")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="end with one JSON object on stdout")] = False,
 ) -> None:
@@ -166,7 +168,8 @@ def train_stance_cmd(
     from recpilot.training.stance_report import report_lines
 
     err = Console(stderr=True)
-    report = train_stance(redial, out, folds, StanceParams(seed=seed), on_phase=lambda m: err.print(f"[dim]{m}[/dim]"))
+    params = StanceParams(seed=seed, book_examples=book_examples)
+    report = train_stance(redial, out, folds, params, on_phase=lambda m: err.print(f"[dim]{m}[/dim]"))
     if as_json:
         typer.echo(json.dumps(report))
         return
