@@ -5,8 +5,10 @@
 about the items just shown: "haven't seen it but it sounds good").
 
 The model is a multinomial logistic regression over the masked context of each mention
-(``stance_text``): its sentence embedding (the shipped MiniLM), VADER's sentiment scores of
-the same words and of the words after a "but", and a few cue flags. It is trained and
+(``stance_text``): how close its sentence embedding (the shipped MiniLM) is to prototype
+reactions of each stance, VADER's sentiment scores of the same words (and of the words
+before and after a "but", and of the whole message), and a few cue flags
+(``stance_lexicon``). It is trained and
 calibrated on human seekers' messages from ReDial, plus a capped share of the simulator's
 book phrasings (``recpilot train stance``; ``training/stance.py``).
 
@@ -36,7 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recpilot.agent.stance_lexicon import CUES, cue_flags, plain, split_contrast
-from recpilot.agent.stance_text import Span, context, mask
+from recpilot.agent.stance_text import REACH, Span, context, mask
 from recpilot.errors import ModelFileError
 
 CLASSES: tuple[str, ...] = ("liked", "disliked", "neutral")
@@ -44,7 +46,6 @@ Stance = Literal["liked", "disliked", "neutral"]
 Rule = Literal["product", "redial"]
 SHIPPED = Path(str(files("recpilot"))) / "data" / "models" / "stance" / "stance.npz"
 _ARRAYS = ("weights", "bias", "mean", "scale", "prototypes")
-_MAX_CHARS = 2000  # longer messages are cut: the embedder reads 128 tokens, VADER is linear in length
 
 
 class StanceReading(BaseModel):
@@ -142,7 +143,7 @@ class Featurizer:
         for c, (text, spans, i) in zip(ctx, rows, strict=True):
             s = vader.polarity_scores(c)
             before, after = split_contrast(c)
-            whole = c if i is None else plain(" ".join(mask(text, spans, i).split()))
+            whole = c if i is None else plain(" ".join(mask(text, spans, i, 0, 2 * REACH).split()))
             extra.append([s["neg"], s["neu"], s["pos"], s["compound"], compound(before), compound(after),
                           compound(whole), *cue_flags(c), float(i is None)])
         blocks.append(np.asarray(extra, np.float32))
@@ -190,7 +191,7 @@ class StanceModel:
 
     def read(self, text: str, spans: list[Span], rule: Rule = "product", embedder=None) -> list[StanceReading]:
         """One reading per span, in order; ``spans == []``: one reading of the whole message."""
-        text = str(text)[:_MAX_CHARS]
+        text = str(text)
         for start, end in spans:
             if not 0 <= start < end <= len(text):
                 raise ValueError(f"mention span ({start}, {end}) is not inside the text ({len(text)} chars)")

@@ -3,8 +3,9 @@
 A mention's stance is said in its own clause ("I loved X but hated Y": "I loved X" for X,
 "but hated Y" for Y) and sometimes in the sentence after it ("I watched X. It was a bit
 boring."). So the context of a mention is its sentence, cut at a contrast word ("but",
-"though", ...) that separates it from another mention of the same sentence, plus the next
-sentence when that one names nothing. The mention itself becomes "it" and other mentions
+"though", ...) that separates it from another mention of the same sentence; ``follow`` adds
+the next sentence when that one names nothing (it read slightly worse on ReDial, so the
+shipped model does not). The mention itself becomes "it" and other mentions
 "that one": the model learns what is said about an item, not which item it is, and a title
 that carries sentiment ("Happy Gilmore", "Bad Boys", "Monster") says nothing of the user's.
 
@@ -20,6 +21,7 @@ from recpilot.agent.stance_lexicon import CONTRAST
 Span = tuple[int, int]
 
 _SENTENCE = re.compile(r"[^.!?;\n]*(?:[.!?;\n]+|$)")
+REACH = 400
 
 
 def sentences(text: str) -> list[Span]:
@@ -29,9 +31,11 @@ def sentences(text: str) -> list[Span]:
 
 def contexts(text: str, spans: list[Span], follow: bool = False) -> list[str]:
     """One masked context per span (see the module's docstring); ``spans == []``: the whole
-    message as the single context. ``follow``: add the next sentence when it names nothing."""
+    message as the single context. ``follow``: add the next sentence when it names nothing.
+    A context holds at most ``REACH`` chars either side of its mention (the first ``2 * REACH``
+    of a whole message): the embedder reads 128 tokens, and VADER's time grows with length."""
     if not spans:
-        return [" ".join(text.split())]
+        return [" ".join(text[: 2 * REACH].split())]
     sents = sentences(text) or [(0, len(text))]
     return [_context(text, spans, i, sents, follow) for i in range(len(spans))]
 
@@ -56,6 +60,7 @@ def _context(text: str, spans: list[Span], index: int, sents: list[Span], follow
         na, nb = sents[k + 1]
         if not any(na <= a < nb for a, _ in spans):
             hi = nb
+    lo, hi = max(lo, start - REACH), min(hi, end + REACH)
     return " ".join(mask(text, spans, index, lo, hi).split())
 
 

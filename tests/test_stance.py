@@ -72,6 +72,13 @@ def test_stance_rejects_spans_outside_the_text(model):
         model.read("short", [(2, 40)])
 
 
+def test_stance_reads_a_mention_deep_in_a_long_message(model):
+    text = "I read a lot. " * 400 + "Honestly I hated Twilight, it was too slow."
+    (reading,) = model.read(text, spans_of(text, "Twilight"))
+    assert reading.label == "disliked"
+    assert len(contexts(text, spans_of(text, "Twilight"))[0]) < 100
+
+
 def test_stance_reads_the_same_from_many_threads(model):
     texts = ["I loved it", "too slow for me", "what is it about?", "I didn't like it much"] * 4
     alone = [model.read(t, [])[0].probs for t in texts]
