@@ -45,6 +45,10 @@ class InvalidUtterance(UserError):
     pass
 
 
+class ModelFileError(UserError):
+    """A shipped or trained model's weights are missing, unreadable or do not fit its code."""
+
+
 # --- failures during a run ----------------------------------------------------------------
 class AgentRunError(RecPilotError):
     """Something failed while a turn ran; the turn falls back where it can."""

@@ -240,39 +240,60 @@ def load(path: Path) -> list[CorpusExample]:
 
 # --- items named in a message -----------------------------------------------------------------------
 class MentionExample(BaseModel):
-    """One item named in ``text`` and what the user said about it."""
+    """One item named in ``text`` and what the user said about it; ``text[span[0]:span[1]]``
+    is how the item is named."""
 
     text: str
     item_id: str
     label: MentionClass
     part: Literal["train", "heldout"] = "train"
+    span: tuple[int, int] | None = None
 
 
 _MENTION_POOLS = {"liked": "item_liked", "disliked": "item_disliked", "neutral": "item_neutral"}
 
 
 def generate_mentions(catalog: Catalog, n: int, seed: int = 0, part: str = "train") -> list[MentionExample]:
-    """``n`` labelled mentions in messages of one or two sentences about named items (the
-    titles as a person says them), sometimes with a sentence of context."""
+    """``n`` labelled mentions of the catalog's items (titles of two words or more, as a
+    person says them): see ``mention_messages``."""
     from recpilot.simulator.leak import spoken_title
+    from recpilot.simulator.target import domain_noun
 
+    items = [(item.id, spoken_title(item.title)) for item in catalog.items
+             if len(spoken_title(item.title).split()) >= 2]
+    return mention_messages(items, n, seed, part, domain_noun(catalog))
+
+
+def mention_messages(items: list[tuple[str, str]], n: int, seed: int = 0, part: str = "train",
+                     noun: str = "item") -> list[MentionExample]:
+    """``n`` labelled mentions in messages of one or two sentences about named items
+    (``items``: (id, title as said)), sometimes with a sentence of context about a ``noun``."""
     rng = random.Random(f"mentions:{seed}:{part}")
-    rows = [r for r in range(len(catalog)) if len(spoken_title(catalog.items[r].title).split()) >= 2]
-    if not rows:
+    if not items:
         return []
     out: list[MentionExample] = []
     while len(out) < n:
-        sentences, labels = [], []
+        sentences: list[tuple[str, tuple[str, str, int, int] | None]] = []  # (sentence, (id, label, at, len))
         for _ in range(rng.choice((1, 1, 2))):
             label = rng.choice(("liked", "disliked", "neutral"))
-            item = catalog.items[rows[rng.randrange(len(rows))]]
+            item_id, title = items[rng.randrange(len(items))]
             template = rng.choice(phrasebook.split_pool(_MENTION_POOLS[label], part))
-            sentences.append(template.format(x=spoken_title(item.title)))
-            labels.append((item.id, label))
+            sentence = template.format(x=title)
+            sentences.append((sentence[:1].upper() + sentence[1:], (item_id, label, template.index("{x}"), len(title))))
         if rng.random() < 0.3:
-            sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(phrasebook.split_pool("noise", part)))
-        text = " ".join(s[:1].upper() + s[1:] for s in sentences)
-        if len({i for i, _ in labels}) < len(labels):
+            at = rng.randrange(len(sentences) + 1)
+            sentences.insert(at, (rng.choice(phrasebook.split_pool("noise", part)).format(noun=noun), None))
+        named = [m for _, m in sentences if m]
+        if len({m[0] for m in named}) < len(named):
             continue  # the same item twice, said two ways: no single gold
-        out += [MentionExample(text=text, item_id=i, label=lab, part=part) for i, lab in labels]
+        offset = 0
+        for sentence, m in sentences:
+            if m:
+                item_id, label, at, length = m
+                out.append(MentionExample(text="", item_id=item_id, label=label, part=part,
+                                          span=(offset + at, offset + at + length)))
+            offset += len(sentence) + 1
+        text = " ".join(sentence for sentence, _ in sentences)
+        for e in out[len(out) - len(named):]:
+            e.text = text
     return out[:n]

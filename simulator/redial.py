@@ -36,6 +36,7 @@ How a dialogue is replayed (decisions, stated once):
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import json
@@ -43,7 +44,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, Field
@@ -208,17 +209,51 @@ def read_dialogues(path: Path, limit: int | None = None) -> tuple[list[RedialDia
     return out, errors
 
 
+class RenderedMention(NamedTuple):
+    """Where one ``@id`` ended up in the rendered text: ``text[start:end]`` is its title."""
+
+    movie_id: str
+    start: int
+    end: int
+
+
 def render(text: str, dialogue: RedialDialogue, catalog) -> str:
     """The message with every ``@id`` replaced by the movie's title (without the year)."""
-    def title(m: re.Match) -> str:
-        movie_id = m.group(1)
+    return render_mentions(text, dialogue, catalog)[0]
+
+
+def render_mentions(text: str, dialogue: RedialDialogue, catalog=None) -> tuple[str, list[RenderedMention]]:
+    """``render``'s text and the char span of each ``@id`` in it, in order. ``catalog`` None:
+    only the dialogue's own ``movieMentions`` name a movie."""
+    def title(movie_id: str) -> str:
         if movie_id in dialogue.titles:
             return split_title(dialogue.titles[movie_id])[0]
-        if catalog.has(movie_id):
-            return catalog.get(movie_id).title
+        if catalog is not None and catalog.has(movie_id):
+            return " ".join(catalog.get(movie_id).title.split())
         return "a movie"
 
-    return " ".join(MENTION.sub(title, text).split())
+    raw, spans, last = "", [], 0
+    for m in MENTION.finditer(text):
+        raw += text[last:m.start()]
+        name = title(m.group(1))
+        spans.append((m.group(1), len(raw), len(raw) + len(name)))
+        raw += name
+        last = m.end()
+    raw += text[last:]
+    # Collapse white space as ``" ".join(raw.split())`` does, moving each offset with its word.
+    words = list(re.finditer(r"\S+", raw))
+    shift, moved = {}, 0
+    for w in words:
+        shift[w.start()] = moved - w.start()
+        moved += len(w.group()) + 1
+    starts = [w.start() for w in words]
+
+    def to_new(offset: int) -> int:
+        word = starts[bisect.bisect_right(starts, offset) - 1]
+        return offset + shift[word]
+
+    out = [RenderedMention(i, to_new(a), to_new(b - 1) + 1) for i, a, b in spans if b > a]
+    return " ".join(w.group() for w in words), out
 
 
 def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = None, limit: int | None = None,

@@ -21,6 +21,7 @@ from recpilot.simulator.redial import (
     read_dialogues,
     read_movies,
     render,
+    render_mentions,
     run_redial_eval,
     split_title,
 )
@@ -71,6 +72,13 @@ def test_redial_read_dialogues_assigns_senders_mentions_and_labels():
     assert b.label_source == "respondent" and b.labels == {"105": 1, "112": 2, "106": 0, "109": 1}
     assert b.messages[0].sender == "recommender"
     assert c.mentioned == {"101", "999", "998"}
+
+
+def test_redial_render_mentions_gives_each_title_its_span_after_white_space_is_collapsed():
+    dialogue = read_dialogues(TINY)[0][0].model_copy(update={"titles": {"1": "Up  (2009)", "2": "It (2017)"}})
+    text, spans = render_mentions("  I  loved @1 ,\n and @2?? @1!  @3", dialogue)
+    assert text == render("  I  loved @1 ,\n and @2?? @1!  @3", dialogue, None) == "I loved Up , and It?? Up! a movie"
+    assert [(s.movie_id, text[s.start:s.end]) for s in spans] == [("1", "Up"), ("2", "It"), ("1", "Up"), ("3", "a movie")]
 
 
 def test_redial_read_dialogues_skips_malformed_lines_with_their_numbers(tmp_path):

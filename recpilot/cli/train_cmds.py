@@ -1,10 +1,12 @@
-"""``recpilot train ranker | parser | status``: fit the learned components on the active catalog,
-evaluate them, save them, and say what is trained."""
+"""``recpilot train ranker | parser | stance | status``: fit the learned components (the ranker and
+the distilled parser on the active catalog, the stance reader on human dialogues), evaluate them,
+save them, and say what is trained."""
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -146,6 +148,33 @@ def _print_parser_report(report: dict) -> None:
                f"{report['total_seconds']:.0f}s in all")
     if "checkpoint" in report:
         typer.echo(f"saved {report['checkpoint']} (used by the parser for this catalog version)")
+
+
+@train_app.command("stance")
+def train_stance_cmd(
+    redial: Annotated[Path, typer.Option(help="ReDial dialogues (JSONL) with the seekers' liked/disliked labels")],
+    folds: Annotated[int, typer.Option(help="dialogue-grouped cross-validation folds (nested: k-1 inside)", min=3)] = 5,
+    out: Annotated[Path | None, typer.Option(help="weights file (.npz, a .json beside it); default: the shipped one")] = None,
+    book_examples: Annotated[int, typer.Option(help="simulator sentences about named books added to training",
+                                               min=0)] = 600,
+    seed: Annotated[int, typer.Option(help="seeds the folds and the book examples")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="end with one JSON object on stdout")] = False,
+) -> None:
+    """Train the stance reader (liked / disliked / neutral per named item) on human seekers'
+    messages, report cross-validated scores against baselines, and save it. Needs no catalog."""
+    from rich.console import Console
+
+    from recpilot.training.stance import StanceParams, train_stance
+    from recpilot.training.stance_report import report_lines
+
+    err = Console(stderr=True)
+    params = StanceParams(seed=seed, book_examples=book_examples)
+    report = train_stance(redial, out, folds, params, on_phase=lambda m: err.print(f"[dim]{m}[/dim]"))
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    for line in report_lines(report):
+        typer.echo(line)
 
 
 @train_app.command("status")

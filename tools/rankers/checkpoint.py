@@ -81,8 +81,11 @@ def load_checkpoint(settings: Settings, catalog: Catalog, model: str | None = No
     return ranker, meta
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, data: str | bytes) -> None:
     """Readers see the old file or the new one, never half of it."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
+    if isinstance(data, bytes):
+        tmp.write_bytes(data)
+    else:
+        tmp.write_text(data)
     os.replace(tmp, path)
