@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from recpilot.agent.distilled import load_distilled
 from recpilot.agent.loop import collect, run_turn
 from recpilot.agent.parser import Parser
+from recpilot.agent.stance import StanceModel, load_stance
 from recpilot.agent.steps import Step, TurnResult
 from recpilot.catalog import Catalog
 from recpilot.errors import UserError
@@ -24,11 +25,13 @@ FEEDBACK_KINDS = ("like", "dislike", "more_like_this", "accept")
 
 class RecPilot:
     def __init__(self, settings: Settings, catalog: Catalog, llm: ChatModel | None, store: SessionStore,
-                 memory: LongTermMemory | None, scorer=None, domain: str | None = None, distilled=None):
+                 memory: LongTermMemory | None, scorer=None, domain: str | None = None, distilled=None,
+                 stance: StanceModel | None | str = "auto"):
         self.settings, self.catalog, self.llm, self.store, self.memory = settings, catalog, llm, store, memory
         self.scorer = scorer
         self.domain = domain or _domain(catalog)
-        self.parser = Parser(catalog, llm, self.domain, distilled)
+        stance = load_stance(settings) if stance == "auto" else stance
+        self.parser = Parser(catalog, llm, self.domain, distilled, stance)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, llm: ChatModel | None | str = "auto",

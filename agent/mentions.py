@@ -621,10 +621,9 @@ def _resolve_overlaps(cands: list[_Candidate]) -> list[_Candidate]:
 
 def link_mentions(catalog: Catalog, text: str) -> list[MentionLink]:
     """The titles, series and people ``text`` names, with character offsets into ``text``."""
-    folded = normalize(text)
     tokens = tokenize(text)
     caps = capitalized(text)
-    spans = _token_offsets(text, folded, tokens)
+    spans = token_offsets(text, tokens)
     out = []
     for c in Linker(index_for(catalog)).link(text, tokens, caps):
         start, end = spans[c.start][0], spans[c.end - 1][1]
@@ -633,18 +632,17 @@ def link_mentions(catalog: Catalog, text: str) -> list[MentionLink]:
     return out
 
 
-def _token_offsets(text: str, folded: str, tokens: list[str]) -> list[tuple[int, int]]:
+def token_offsets(text: str, tokens: list[str]) -> list[tuple[int, int]]:
     """Character spans of each token in the original text (folding may shorten accented text)."""
     from recpilot.agent.vocabulary import _TOKEN
 
+    folded = normalize(text)
     found = [(m.start(), m.end()) for m in _TOKEN.finditer(folded)]
     if len(text) == len(folded):
         return found
     # map folded offsets back: walk the original, folding one character at a time
-    mapping, pos = [], 0
+    mapping = []
     for i, ch in enumerate(text):
-        n = len(normalize(ch))
-        mapping += [i] * n
-        pos += n
+        mapping += [i] * len(normalize(ch))
     mapping.append(len(text))
     return [(mapping[min(a, len(mapping) - 1)], mapping[min(b, len(mapping) - 1)]) for a, b in found]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from recpilot.agent.rules import ParseContext, RuleParse, RuleParser
+from recpilot.agent.stance import StanceModel
 from recpilot.agent.vocabulary import tokenize, vocabulary_for
 from recpilot.catalog import Catalog
 from recpilot.errors import LLMUnavailable
@@ -68,10 +69,10 @@ class Parser:
     """Rules, then (for the words they leave) the distilled model when it is sure, then the LLM."""
 
     def __init__(self, catalog: Catalog, llm: ChatModel | None, domain: str = "catalog",
-                 distilled: DistilledParser | None = None):
+                 distilled: DistilledParser | None = None, stance: StanceModel | None = None):
         self.catalog = catalog
         self.vocab = vocabulary_for(catalog)
-        self.rules = RuleParser(self.vocab)
+        self.rules = RuleParser(self.vocab, stance)
         self.llm = llm
         self.domain = domain
         self.distilled = distilled

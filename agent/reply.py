@@ -7,10 +7,17 @@ not apply ("'under 300 pages' ignored: the catalog has no such field") is said p
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 from recpilot.agent.parser import ParseResult
-from recpilot.agent.response import blocking_constraint, lead_in, select_items, template_lead_in
+from recpilot.agent.reply_text import (
+    item_answer,
+    recommendation_message,
+    request_phrase,
+    unapplied_sentence,
+)
+from recpilot.agent.response import blocking_constraint, lead_in, select_items
 from recpilot.agent.steps import Plan, RecommendedItem
 from recpilot.llm.base import LLMCall
 from recpilot.preferences import PreferenceState
@@ -36,7 +43,8 @@ def compose(agent, session, utterance: str, parsed: ParseResult, plan: Plan, tct
     if kind == "recommendations":
         return _recommendations(agent, session, utterance, parsed, plan, tctx, k, new_request)
     if kind == "details" and details is not None:
-        return Reply(message=_describe(details), focus=details["id"])
+        item = agent.catalog.get(details["id"])
+        return Reply(message=item_answer(agent.catalog, item, parsed.update.asked_about), focus=details["id"])
     if kind == "accept" and details is not None:
         return Reply(message=f"Great choice: {details['title']}. Enjoy! Ask me any time for more.",
                      focus=details["id"])
@@ -63,13 +71,15 @@ def _recommendations(agent, session, utterance: str, parsed: ParseResult, plan: 
         # the lead-in is optional: skipped when the parser used the turn's LLM budget or
         # found the backend down (a dead endpoint is not waited on twice in one turn)
         llm = agent.llm if len(parsed.calls) < MAX_LLM_CALLS_PER_TURN and not parsed.llm_unavailable else None
-        reply.message = lead_in(llm, utterance, state, agent.domain, reply.items, reply.llm_calls) or \
-            template_lead_in(state, len(reply.items))
-    if new_request and state.set_aside:
-        reply.message = f"Switching to something new (I set aside: {state.set_aside[-1].label}). " + reply.message
+        seed = zlib.crc32(f"{session.id}:{len(session.turns)}".encode())
+        aside = state.set_aside[-1].label if new_request and state.set_aside else None
+        reply.message = recommendation_message(catalog, state, len(reply.items), seed, aside)
+        written = lead_in(llm, catalog, utterance, state, agent.domain, reply.items, reply.llm_calls)
+        if written:
+            reply.message = written + " " + reply.message
     unapplied = [n.text for n in parsed.update.notes if n.kind == "unapplied"]
     if unapplied:
-        reply.message += " (Note: " + "; ".join(unapplied) + ".)"
+        reply.message += " " + unapplied_sentence(unapplied)
     return reply
 
 
@@ -78,12 +88,5 @@ def _nothing_fits(catalog, state: PreferenceState) -> tuple[str, str | None]:
     if blocker is None:
         return "Nothing in the catalog fits all of that.", "Could you loosen one of your requirements?"
     c, n = blocker
-    return (f"Nothing in the catalog fits all of that: {state.describe()}.",
+    return (f"I found nothing that fits all of that ({request_phrase(catalog, state)}).",
             f"Without '{c.describe()}' there are {n} matches — shall I drop it?")
-
-
-def _describe(details: dict) -> str:
-    fields = [f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in details.items()
-              if k not in ("id", "title", "text") and v not in (None, "", [])]
-    text = details.get("text") or ""
-    return f"{details['title']} — " + "; ".join(fields[:6]) + (f". {text}" if text else "")

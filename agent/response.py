@@ -112,9 +112,10 @@ _TITLE_CASE_RUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)
 _ITEM_REFERENCE = re.compile(r"\b(item|id|ids|number|no\.?|isbn)\s*:?\s*\d", re.IGNORECASE)
 
 
-def lead_in(llm: ChatModel | None, utterance: str, state: PreferenceState, domain: str,
+def lead_in(llm: ChatModel | None, catalog: Catalog, utterance: str, state: PreferenceState, domain: str,
             items: list[RecommendedItem], calls: list[LLMCall]) -> str | None:
-    """One LLM-written sentence, or None when there is no LLM or its sentence is unsafe."""
+    """One LLM-written sentence, or None when there is no LLM or its sentence names anything
+    that is not in the state or the items shown (a genre, a person, a year, a title)."""
     if llm is None or not items:
         return None
     try:
@@ -126,10 +127,31 @@ def lead_in(llm: ChatModel | None, utterance: str, state: PreferenceState, domai
     calls.append(LLMCall(prompt="reply", model=response.model, prompt_tokens=response.prompt_tokens,
                          completion_tokens=response.completion_tokens, duration_ms=response.duration_ms))
     text = response.text.strip().split("\n")[0].strip()
-    if not _safe_sentence(text, state):
-        calls[-1].error = "lead-in refused (it named something or was malformed)"
+    if not _safe_sentence(text, state) or not _grounded(text, catalog, state, items):
+        calls[-1].error = "lead-in refused (it named something not asked for or shown, or was malformed)"
         return None
     return text
+
+
+def _grounded(text: str, catalog: Catalog, state: PreferenceState, items: list[RecommendedItem]) -> bool:
+    """Every catalog value, person and number the sentence names is in the state or in the
+    fields of the items shown: "These picks ... history, romance and gore" for a romance
+    request is refused."""
+    from recpilot.agent.vocabulary import tokenize, vocabulary_for
+
+    vocab = vocabulary_for(catalog)
+    known = set(tokenize(state.describe()))
+    for i in items:
+        item = catalog.get(i.id)
+        for value in item.public().values():
+            known.update(tokenize(" ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    tokens = tokenize(text)
+    for n in (3, 2, 1):
+        for k in range(len(tokens) - n + 1):
+            phrase = " ".join(tokens[k : k + n])
+            if (phrase in vocab.values or phrase in vocab.people) and not set(phrase.split()) <= known:
+                return False
+    return all(tok in known for tok in tokens if tok.isdigit())
 
 
 def _safe_sentence(text: str, state: PreferenceState) -> bool:
@@ -143,9 +165,3 @@ def _safe_sentence(text: str, state: PreferenceState) -> bool:
         if run.lower() not in allowed:
             return False
     return not re.search(r"\bby [A-Z]", text)
-
-
-def template_lead_in(state: PreferenceState, n: int) -> str:
-    if state.is_vague():
-        return f"Here are {n} popular picks to start with."
-    return f"Here are {n} picks for {state.describe()}."

@@ -17,6 +17,7 @@ holds the utterance being read and the parse's input and output records.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,7 @@ from recpilot.agent.mentions import Linker, index_for
 from recpilot.agent.rules_items import ItemRules
 from recpilot.agent.rules_numbers import NumberRules, merge_bounds, numeric_field_words
 from recpilot.agent.rules_taste import TasteRules
+from recpilot.agent.stance import StanceModel
 from recpilot.agent.turn import Mention, ParseContext, Turn
 from recpilot.agent.vocabulary import (
     ITEM_NOUNS,
@@ -77,8 +79,9 @@ class RuleParse:
 
 
 class RuleParser(ItemRules, NumberRules, TasteRules):
-    def __init__(self, vocab: Vocabulary):
+    def __init__(self, vocab: Vocabulary, stance: StanceModel | None = None):
         self.vocab = vocab
+        self.stance = stance  # reads a named item's stance where no cue settles it
         self.catalog = vocab.catalog
         self.mention_index = index_for(vocab.catalog)
         self.linker = Linker(self.mention_index)
@@ -121,6 +124,7 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         for m in asks + accepts:
             t.take(m, keep_refs=True)
         ask, accept = (asks or [None])[0], (accepts or [None])[-1]
+        up.asked_about = _question(ask.group(0)) if ask is not None else None
         self._topic(t)                                  # a new request, or more of this one
 
         refs = self._references(t) + self._titles(t)   # 1-2. shown items and titles
@@ -325,3 +329,16 @@ def _contraction(tok: str) -> bool:
     """"what's", "i've", "don't": grammar, not a descriptor (a possessive like "king's" stays)."""
     base, _, tail = tok.partition("'")
     return bool(tail) and (tail != "s" or base in STOPWORDS or base in ("let", "here", "who", "where", "how"))
+
+
+def _question(words: str) -> str:
+    """What an item question asks for ("who wrote" -> people)."""
+    for pattern, about in _QUESTIONS:
+        if re.search(pattern, words):
+            return about
+    return "about"
+
+
+_QUESTIONS = ((r"^who ", "people"), (r"when was|what year|how old", "year"),
+              (r"any good|worth|rated|rating", "rating"), (r"genre|what kind of", "genre"),
+              (r"how long|pages", "length"))

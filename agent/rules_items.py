@@ -24,8 +24,8 @@ from recpilot.agent.cues import (
     REF_NOUNS,
     ROLE_WORDS,
 )
-from recpilot.agent.mentions import Linker, MentionIndex
-from recpilot.agent.sentiment import verdict_near, verdict_of
+from recpilot.agent.mentions import Linker, MentionIndex, token_offsets
+from recpilot.agent.stance import StanceModel, StanceReading
 from recpilot.agent.turn import Mention, Turn
 from recpilot.agent.vocabulary import STOPWORDS, Vocabulary
 from recpilot.catalog import Catalog
@@ -39,6 +39,7 @@ class ItemRules:
     catalog: Catalog
     linker: Linker
     mention_index: MentionIndex
+    stance: StanceModel | None
 
     def _reject_all_shown(self, t: Turn) -> None:
         """"none of these" turns down every item shown; "I've read all of those" marks them read."""
@@ -73,20 +74,21 @@ class ItemRules:
             targets = list(ctx.last_shown)
         else:
             return
-        verdict = verdict_of(t.tokens)
         seen = RE_SEEN_SHOWN.search(t.joined) is not None
+        reading = self.stance.read(t.text, [])[0] if self.stance is not None else None
+        verdict = _stance("seen" if seen else None, reading)
         refs = [r for r in (self._ref(i) for i in targets) if r is not None]
         if verdict == "liked":
             up.liked_items += refs
             up.anchors += refs
-        elif verdict == "disliked":
+        elif verdict == "rejected":
             up.rejected_items += refs
-        elif seen:
+        elif verdict == "seen":
             up.read_items += refs
         else:
             return
         t.structured += 1
-        up.note(f"read as {verdict or 'seen'}: " + ", ".join(r.title for r in refs), "info")
+        up.note(f"read as {verdict}: " + ", ".join(r.title for r in refs), "info")
 
     def _ref(self, item_id: str) -> ItemRef | None:
         if not self.catalog.has(item_id):
@@ -168,15 +170,15 @@ class ItemRules:
             ok = [(start, ref) for (start, ref), label in zip(refs, labels, strict=True) if label != "rejected"]
             same = [ref for start, ref in ok if t.clause[start] == t.clause[t.span(accept)[0]]]
             accepted = (same or [ref for _, ref in ok][-1:] or [None])[0] or self._implicit(t, accept)
-        for (start, ref), label in zip(refs, labels, strict=True):
+        spans = [_item_span(t, start) for start, _ in refs]
+        readings = self._readings(t, spans) if any(label in ("seen", None) for label in labels) else []
+        for k, ((start, ref), label) in enumerate(zip(refs, labels, strict=True)):
             if asked is not None and ref.id == asked.id:
                 continue
             if accepted is not None and ref.id == accepted.id:
                 continue
-            end = start + 1
-            while end < len(t.tokens) and t.taken[end]:
-                end += 1
-            label = self._stance(t, start, end, label)
+            end = spans[k][1]
+            label = _stance(label, readings[k] if readings else None)
             t.mentions.append(Mention(start, end, ref, label))
             if label == "seen":
                 up.read_items.append(ref)
@@ -204,18 +206,13 @@ class ItemRules:
         target = ctx.focus_item or (ctx.last_shown[0] if len(ctx.last_shown) == 1 else None)
         return self._ref(target) if target else None
 
-    def _stance(self, t: Turn, start: int, end: int, label: str | None) -> str | None:
-        """What the words around a named item say of it, where its cue leaves that open: "just
-        finished X and couldn't put it down" is read and liked, "read X, gave up halfway" read
-        and disliked; "loved X" and "hated X" are settled by their cue."""
-        if label not in ("seen", None):
-            return label
-        verdict = verdict_near(t.tokens, start, end)
-        if verdict == "liked":
-            return "liked"
-        if verdict == "disliked":
-            return "rejected"
-        return label
+    def _readings(self, t: Turn, spans: list[tuple[int, int]]) -> list[StanceReading | None]:
+        """The stance model's reading of each named item (token spans), in one call; none
+        without a model."""
+        if self.stance is None or not spans:
+            return [None] * len(spans)
+        offsets = token_offsets(t.text, t.tokens)
+        return list(self.stance.read(t.text, [(offsets[a][0], offsets[b - 1][1]) for a, b in spans]))
 
     def _item_cue(self, t: Turn, start: int) -> str | None:
         before = nearest_cue(t.tokens, t.clause, start, ITEM_CUES)
@@ -266,3 +263,30 @@ class ItemRules:
 #: words that point back at what was shown ("loved it", "seen both", "not that one")
 _PLURAL = frozenset("both them those these all".split())
 _POINTERS = _PLURAL | frozenset("it that this one".split())
+
+
+def _item_span(t: Turn, start: int) -> tuple[int, int]:
+    """The tokens of a named item: from ``start`` over the words its reader took."""
+    end = start + 1
+    while end < len(t.tokens) and t.taken[end]:
+        end += 1
+    return start, end
+
+
+def _stance(label: str | None, reading: StanceReading | None) -> str | None:
+    """A cue settles an item ("loved X", "hated X", "something like X"); where it leaves that
+    open ("just finished X and couldn't put it down", "X was way too slow", a bare "X"), the
+    stance model's reading decides: read and liked, read and disliked, or only read. Having
+    read something leans liked in the model's human data ("I've seen it" mostly is), so a read
+    item counts as liked only on a clear reading."""
+    if label not in ("seen", None) or reading is None:
+        return label
+    if reading.label == "disliked":
+        return "rejected"
+    if reading.label == "liked" and (label is None or reading.probs["liked"] >= SEEN_AND_LIKED):
+        return "liked"
+    return label
+
+
+#: how sure the model must be that a read item was liked ("I've read it" alone reads about 0.5)
+SEEN_AND_LIKED = 0.6

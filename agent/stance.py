@@ -250,3 +250,18 @@ class StanceModel:
         atomic_write(path, raw)
         atomic_write(path.with_suffix(".json"), json.dumps(self.meta.model_dump(), indent=2) + "\n")
         return path
+
+
+_shared: dict[str, StanceModel] = {}
+
+
+def load_stance(settings) -> StanceModel | None:
+    """The stance model the settings ask for (the shipped one by default; one per process and
+    file), or None when switched off (``learned.stance``): items named without a cue word are
+    then read as plain mentions."""
+    if not settings.learned.stance:
+        return None
+    path = str(settings.learned.stance_model or SHIPPED)
+    if path not in _shared:
+        _shared[path] = StanceModel.load(path)
+    return _shared[path]

@@ -99,6 +99,19 @@ IDIOMS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\b(?:could ?n'?t|could not|can'?t|cannot) get enough of (?:it|that one)", re.I), "loved it"),
     (re.compile(r"\b(?:tore|raced|flew) through (?:it|that one)", re.I), "loved it"),
     (re.compile(r"\bnever gets old\b", re.I), "is always great"),
+    # how readers say they loved a book they finished (the issue's "how people write")
+    (re.compile(r"\b(?:heartbroken|sad|sorry|gutted|bummed)(?: that)? (?:it'?s|its|it is) (?:over|done|finished)"
+                r"|\b(?:didn'?t|did not) want (?:it|that one) to end|\bwish (?:it|that one) (?:didn'?t|did not|would ?n'?t) end",
+                re.I), "loved it"),
+    (re.compile(r"\b(?:i'?m|im|i am|i was|got) (?:so |totally |completely |kinda |kind of )?(?:obsessed|hooked)\b", re.I),
+     "loved it"),
+    (re.compile(r"\bin (?:one|a single) sitting\b|\bstayed up (?:all night|late|till \w+)", re.I), "loved it"),
+    (re.compile(r"\b(?:devoured|binged|inhaled) (?:it|that one)\b", re.I), "loved it"),
+    (re.compile(r"\b(?:blew me away|blown away|changed my life)\b", re.I), "loved it"),
+    (re.compile(r"\ball[- ]time fav(?:ou?rite)?s?\b|\b(?:one of )?the best (?:books? )?i'?ve ever read\b", re.I),
+     "my favorite"),
+    (re.compile(r"\bdnf'?d?\b|\bdid not finish\b", re.I), "gave up on it"),
+    (re.compile(r"\bbored me(?: to tears)?\b", re.I), "was boring"),
 ]
 
 

@@ -117,6 +117,8 @@ class StateUpdate(BaseModel):
     read_items: list[ItemRef] = Field(default_factory=list, description="already read/seen, no verdict")
     anchors: list[ItemRef] = Field(default_factory=list, description="'something like X'")
     asked_item: ItemRef | None = Field(None, description="item the user asks about")
+    asked_about: Literal["people", "year", "rating", "genre", "length", "about"] | None = Field(
+        None, description="what the user asks about the item: its author, year, rating, kind, length, or in general")
     accepted_item: ItemRef | None = None
     keywords: list[str] = Field(default_factory=list, description="free-text descriptors for retrieval")
     sort: Literal["newer", "older", "popular", "obscure", "better_rated"] | None = None
