@@ -11,8 +11,8 @@ import pytest
 
 from recpilot.catalog import load_catalog
 from recpilot.errors import IngestError
-from recpilot.ingest import ingest
-from recpilot.schema import CatalogSchema, infer_schema, item_from_row
+from recpilot.ingest import _embed_text, ingest
+from recpilot.schema import CatalogSchema, Item, infer_schema, item_from_row
 from recpilot.settings import LLMSettings, Settings
 
 BASE = {"categorical": ["tags", "minor_tags", "franchise", "studio"], "people": ["studio"],
@@ -78,6 +78,17 @@ def test_infer_schema_finds_series_and_position_by_name():
     assert "series" in schema.categorical
     no_series = infer_schema([{k: v for k, v in r.items() if k != "series"} for r in rows])
     assert (no_series.series, no_series.series_position) == (None, None)
+
+
+@pytest.mark.parametrize(("item", "embedded"), [
+    (Item(id="1", title="Dark Harbour", text="A detective hunts a smuggler.", categorical={"tags": ["noir"]}),
+     "A detective hunts a smuggler."),
+    (Item(id="2", title="Dark Harbour", categorical={"tags": ["noir", "crime"], "studio": ["Ealing"]}),
+     "noir, crime. Ealing"),
+    (Item(id="3", title="Dark Harbour"), "Dark Harbour"),
+])
+def test_embedded_text_leaves_the_title_out_unless_there_is_nothing_else(item, embedded):
+    assert _embed_text(item) == embedded
 
 
 FILMS = [
