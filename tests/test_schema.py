@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,13 @@ def test_ingest_carries_series_evidence_and_audience_roles_of_a_film_catalog(tmp
     assert "franchise" not in catalog.get("f4").categorical and "part" not in catalog.get("f4").numeric
     assert sorted(catalog.categorical["franchise"]["toy story"].tolist()) == [0, 1]
     assert catalog.categorical["minor_tags"]["horror"].tolist() == [2]
+
+
+def test_schema_of_the_demo_catalog_declares_its_roles():
+    demo = Path(__file__).resolve().parent.parent / "recpilot" / "data" / "demo" / "schema.yaml"
+    schema = CatalogSchema.from_yaml(demo)
+    assert (schema.series, schema.series_position) == ("series", "series_position")
+    assert schema.evidence == {"genres": "other_genres"}
+    assert schema.audience_field == "genres"
+    assert schema.audience["middle grade"] == [8.0, 12.0]
+    assert "image_url" in schema.keep
