@@ -70,8 +70,8 @@ def clarifying_question(state: PreferenceState, catalog: Catalog) -> str:
     """One question about the most informative field the user has not talked about yet."""
     schema = catalog.schema
     talked = {c.field for c in state.constraints} | {p.field for p in state.likes}
-    for name in schema.categorical:
-        if name in schema.people or name in talked:
+    for name in schema.attribute_fields:
+        if name in talked:
             continue
         vocab = catalog.categorical.get(name, {})
         if len(vocab) < 3:

@@ -111,7 +111,12 @@ class Vocabulary:
         schema = catalog.schema
         own_keys: set[str] = set()
         for field in schema.categorical:
-            vocab = catalog.vocabulary(field)
+            # an evidence field's values are read as values of the field it backs ("horror" is a
+            # genre, whether it is a book's main genre or a weaker one); series names are linked
+            # like titles, by mention linking: a bare "summer" must not become a series constraint
+            if field in schema.evidence_fields or field == schema.series:
+                continue
+            vocab = _with_evidence(catalog, field)
             counts = {v: len(rows) for v, rows in catalog.categorical.get(field, {}).items()}
             if field in schema.people:
                 self._add_people(field, vocab, counts)
@@ -389,6 +394,12 @@ class Vocabulary:
                 out.append(Match(kind, i, i + length, field, shown, shown))
             i += length
         return out
+
+
+def _with_evidence(catalog: Catalog, field: str) -> dict[str, str]:
+    """``field``'s vocabulary plus the values found only in its evidence field."""
+    weaker = catalog.schema.evidence.get(field)
+    return {**catalog.vocabulary(weaker), **catalog.vocabulary(field)} if weaker else catalog.vocabulary(field)
 
 
 def _known_words(catalog: Catalog) -> frozenset[str]:

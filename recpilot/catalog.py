@@ -255,7 +255,7 @@ def minmax(values: np.ndarray) -> np.ndarray:
 def kind_field(catalog: Catalog) -> str | None:
     """The field a user names first ('a mystery'): the planner's clarifying field."""
     schema = catalog.schema
-    for name in schema.categorical:
-        if name not in schema.people and len(catalog.categorical.get(name, {})) >= 3:
+    for name in schema.attribute_fields:
+        if len(catalog.categorical.get(name, {})) >= 3:
             return name
     return None

@@ -335,11 +335,13 @@ def _pydantic_reason(exc: Exception) -> str:
 
 
 def _embed_text(item: Item) -> str:
-    """The item's text fields when it has them (they usually restate the rest), else its values."""
+    """The item's text fields when it has them, else its categorical values; the title only for an
+    item with neither. The title is left out on purpose: a query word that happens to be in a title
+    ("dark", "girl", "uplift") must not pull that item up; titles are found by name instead."""
     if item.text:
-        return f"{item.title}. {item.text}"[:1000]
-    parts = [item.title] + [", ".join(v[:5]) for v in item.categorical.values()]
-    return ". ".join(p for p in parts if p)[:1000]
+        return item.text[:1000]
+    parts = [", ".join(v[:5]) for v in item.categorical.values()]
+    return ". ".join(p for p in parts if p)[:1000] or item.title[:1000]
 
 
 def _embed(settings: Settings, items: list[Item], old: dict[str, np.ndarray], progress: Progress) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 Nothing here assumes books: a schema names which columns are the id, the title, the text
 to embed, the categorical list fields (genres, people, tags), and the numeric fields, plus
-optional roles (which numeric field is the year, the rating, the popularity).
+optional roles (which numeric field is the year, the rating, the popularity; which categorical
+field names the item's series and which numeric field its position in it; which categorical
+fields hold weaker evidence for another; which values of a field say who the item is for).
 """
 
 from __future__ import annotations
@@ -38,17 +40,77 @@ class CatalogSchema(BaseModel):
     synonyms: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="field -> {alias: canonical value} for the parser"
     )
+    series: str | None = Field(None, description="categorical field holding the item's series name (one value)")
+    series_position: str | None = Field(None, description="numeric field holding the position in the series")
+    evidence: dict[str, str] = Field(
+        default_factory=dict,
+        description="categorical field -> categorical field of weaker labels for the same values: a value "
+        "found only there never satisfies a hard constraint, it counts as soft evidence",
+    )
+    audience_field: str | None = Field(None, description="categorical field whose values say who an item is for")
+    audience: dict[str, list[float]] = Field(
+        default_factory=dict, description="value of audience_field -> [min_age, max_age] of its readers"
+    )
 
     @model_validator(mode="after")
     def _roles_are_fields(self) -> CatalogSchema:
-        for role in ("year", "rating", "popularity"):
+        for role in ("year", "rating", "popularity", "series_position"):
             name = getattr(self, role)
             if name is not None and name not in self.numeric:
                 raise ValueError(f"{role} field {name!r} must be listed under numeric")
         for name in self.people:
             if name not in self.categorical:
                 raise ValueError(f"people field {name!r} must be listed under categorical")
+        self._check_series()
+        self._check_evidence()
+        self._check_audience()
         return self
+
+    def _check_series(self) -> None:
+        if self.series is not None:
+            if self.series not in self.categorical:
+                raise ValueError(f"series field {self.series!r} must be listed under categorical")
+            if self.series in self.people:
+                raise ValueError(f"series field {self.series!r} cannot also be a people field")
+        if self.series_position is not None and self.series is None:
+            raise ValueError(f"series_position field {self.series_position!r} needs a series field")
+
+    def _check_evidence(self) -> None:
+        for main, weaker in self.evidence.items():
+            for name in (main, weaker):
+                if name not in self.categorical:
+                    raise ValueError(f"evidence field {name!r} must be listed under categorical")
+            if main == weaker:
+                raise ValueError(f"evidence field {main!r} cannot be its own weaker evidence")
+            if weaker in self.evidence:
+                raise ValueError(f"evidence field {weaker!r} holds weaker labels, it cannot have its own")
+        weaker_fields = list(self.evidence.values())
+        shared = {name for name in weaker_fields if weaker_fields.count(name) > 1}
+        if shared:
+            raise ValueError(f"evidence field {sorted(shared)[0]!r} is named for two fields")
+        if set(weaker_fields) & {self.series, *self.people}:
+            raise ValueError("an evidence field cannot also be the series or a people field")
+
+    def _check_audience(self) -> None:
+        if self.audience and self.audience_field is None:
+            raise ValueError("audience ranges need an audience_field")
+        if self.audience_field is not None and self.audience_field not in self.categorical:
+            raise ValueError(f"audience_field {self.audience_field!r} must be listed under categorical")
+        for value, ages in self.audience.items():
+            if len(ages) != 2 or not 0 <= ages[0] <= ages[1]:
+                raise ValueError(f"audience {value!r} must be [min_age, max_age] with 0 <= min_age <= max_age")
+
+    @property
+    def evidence_fields(self) -> set[str]:
+        """Fields that only hold weaker labels for another field."""
+        return set(self.evidence.values())
+
+    @property
+    def attribute_fields(self) -> list[str]:
+        """Categorical fields a user picks values of to say what they want (genres, language): not
+        people, not weaker evidence, and not the series (a series is named, like a title)."""
+        skip = {*self.people, *self.evidence_fields, self.series}
+        return [name for name in self.categorical if name not in skip]
 
     @classmethod
     def from_yaml(cls, path: Path) -> CatalogSchema:
@@ -138,7 +200,7 @@ def item_from_row(row: dict[str, Any], schema: CatalogSchema) -> Item:
         numeric[name] = number
     categorical: dict[str, list[str]] = {}
     for name in schema.categorical:
-        values = _as_list(row.get(name))
+        values = _one_value(row.get(name)) if name == schema.series else _as_list(row.get(name))
         if values:
             categorical[name] = values
     text = " ".join(str(row[name]).strip() for name in schema.text if row.get(name) not in (None, ""))
@@ -146,6 +208,16 @@ def item_from_row(row: dict[str, Any], schema: CatalogSchema) -> Item:
     return Item(
         id=str(item_id), title=str(title), text=text, categorical=categorical, numeric=numeric, extra=extra
     )
+
+
+def _one_value(value: Any) -> list[str]:
+    """A field holding one name per item (the series): never split, "Love, Rosie" is one series."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    if _is_missing(value):
+        return []
+    text = str(value).strip()
+    return [text] if len(text) <= 200 else []
 
 
 def _as_list(value: Any) -> list[str]:
@@ -172,6 +244,8 @@ _YEAR_NAMES = ("year", "release_year", "publication_year", "original_publication
 _RATING_NAMES = ("rating", "average_rating", "avg_rating", "stars", "score", "vote_average")
 _POPULARITY_NAMES = ("ratings_count", "popularity", "num_ratings", "votes", "vote_count", "mentions", "nbmentions", "count", "sales")
 _PEOPLE_HINTS = ("author", "director", "actor", "cast", "artist", "writer", "creator", "people", "brand")
+_SERIES_NAMES = ("series", "series_name", "franchise", "saga")
+_SERIES_POSITION_NAMES = ("series_position", "series_number", "series_index", "series_order", "position_in_series")
 _ID_NAMES = ("id", "item_id", "movie_id", "book_id", "product_id", "track_id", "asin", "sku")
 _TITLE_NAMES = ("title", "name", "movie_name", "product_name", "item_name", "track_name")
 
@@ -214,7 +288,8 @@ def infer_schema(rows: list[dict[str, Any]], overrides: dict[str, Any] | None = 
             continue
         if _numeric_column(col, values):
             numeric.append(col)
-        elif any(isinstance(v, list) for v in values):
+        elif any(isinstance(v, list) for v in values) or col.lower() in _SERIES_NAMES:
+            # a series name is a value shared by a few items, even when most series hold one item
             categorical.append(col)
         else:
             strings = [str(v) for v in values]
@@ -240,6 +315,12 @@ def infer_schema(rows: list[dict[str, Any]], overrides: dict[str, Any] | None = 
     data["popularity"] = overrides.get("popularity") or next(
         (num_lower[n] for n in _POPULARITY_NAMES if n in num_lower), None
     )
+    cat_lower = {n.lower(): n for n in data["categorical"]}
+    data["series"] = overrides.get("series") or next((cat_lower[n] for n in _SERIES_NAMES if n in cat_lower), None)
+    if data["series"]:
+        data["series_position"] = overrides.get("series_position") or next(
+            (num_lower[n] for n in _SERIES_POSITION_NAMES if n in num_lower), None
+        )
     data["people"] = overrides.get("people") or [
         c for c in data["categorical"] if any(h in c.lower() for h in _PEOPLE_HINTS)
     ]

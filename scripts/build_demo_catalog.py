@@ -17,6 +17,8 @@ file name in the gzip header, sorted JSON keys, "\\n" line endings, no timestamp
 It fails (exit 1) when book_genres.csv holds a label that genre_map.yaml neither maps
 nor drops, so the map stays complete.
 
+The parts live beside it: demo_genres.py decides each book's main and other genres,
+demo_book.py its series, cover and description, demo_readme.py the statistics and README.
 Needs only the standard library and PyYAML.
 
 Usage:
@@ -39,6 +41,17 @@ import sys
 from pathlib import Path
 
 import yaml
+from demo_book import (
+    THEMES,
+    build_description,
+    cover_url,
+    fmt_int,
+    series_position,
+    split_series,
+    themes,
+)
+from demo_genres import GenreModel, GenreSplit
+from demo_readme import catalog_stats, render_readme, summary_lines
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SRC = REPO.parent / "shared" / "data" / "goodbooks-10k"
@@ -80,41 +93,30 @@ SCHEMA_YAML = """\
 id: id
 title: title
 text: [description]
-categorical: [genres, authors, language]
+categorical: [genres, authors, language, other_genres, series]
 people: [authors]
-numeric: [year, average_rating, ratings_count]
+numeric: [year, average_rating, ratings_count, series_position]
 year: year
 rating: average_rating
 popularity: ratings_count
+series: series
+series_position: series_position
+# other_genres holds the weaker genres of a book: soft evidence, never a hard match
+evidence:
+  genres: other_genres
+# reader ages of the audience genres
+audience_field: genres
+audience:
+  picture books: [0, 6]
+  children's: [0, 8]
+  middle grade: [8, 12]
+  young adult: [12, 18]
+keep: [image_url]
 # raw shelf labels double as synonyms the parser understands ("sci-fi" -> science fiction)
 synonyms_file:
   genres: genre_map.yaml
 """
 
-DESCRIPTION_MAX = 400
-DESCRIPTION_GENRES = 4  # at most this many genres named in the description
-
-# "Title (Series Name, #3)", "Title (Series Name #1-3)", "Title (A #1; B #4)"
-SERIES_RE = re.compile(r"^(?P<short>.*\S)\s*\((?P<series>[^()]*#[^()]*)\)$")
-SERIES_NUM_RE = re.compile(r"#\s*(?P<num>[0-9]+(?:\.[0-9]+)?(?:\s*[-–]\s*[0-9]+)?)\s*$")
-SERIES_WORDS = {
-    "series",
-    "trilogy",
-    "saga",
-    "chronicles",
-    "cycle",
-    "quartet",
-    "quintet",
-    "sequence",
-    "duology",
-    "novels",
-    "books",
-    "tales",
-    "mysteries",
-    "adventures",
-    "plays",
-    "chronicle",
-}
 CANONICAL_RE = re.compile(r"^[a-z][a-z' -]*[a-z]$")
 
 
@@ -169,10 +171,6 @@ def write_bytes(path: Path, data: bytes) -> None:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def fmt_int(n: int) -> str:
-    return f"{n:,}"
 
 
 # --------------------------------------------------------------------------- genre map
@@ -233,120 +231,9 @@ def parse_year(s: str, book_id: str) -> int | None:
     return int(y)
 
 
-def split_series(title: str) -> tuple[str, str | None, str | None]:
-    """'The Hunger Games (The Hunger Games, #1)' -> ('The Hunger Games', 'The Hunger Games', '1')."""
-    m = SERIES_RE.match(title)
-    if not m:
-        return title, None, None
-    inner = m.group("series").split(";")[0].strip()
-    num_m = SERIES_NUM_RE.search(inner)
-    num = None
-    if num_m:
-        num = re.sub(r"\s*[-–]\s*", "-", num_m.group("num"))
-        name = inner[: num_m.start()]
-    else:
-        name = inner.split("#")[0]
-    name = name.strip().rstrip(",").strip()
-    if not name:
-        return title, None, None
-    return m.group("short"), name, num
-
-
-def series_sentence(name: str, num: str | None) -> str:
-    last = name.split()[-1].lower()
-    noun = name if last in SERIES_WORDS else f"{name} series"
-    if not noun.startswith(("The ", "A ", "An ")):
-        noun = f"the {noun}"
-    if num and re.fullmatch(r"[0-9]+", num):
-        return f"Book {num} of {noun}."
-    if num and re.fullmatch(r"[0-9]+-[0-9]+", num):
-        return f"Books {num} of {noun}."
-    return f"Part of {noun}."
-
-
-def _title_key(s: str) -> str:
-    return "".join(ch for ch in s.casefold() if ch.isalnum())
-
-
-def same_title(a: str, b: str) -> bool:
-    """Equal up to case and punctuation, or one is the other plus a subtitle/series
-    suffix (only for titles long enough that a shared prefix is meaningful)."""
-    ka, kb = _title_key(a), _title_key(b)
-    if ka == kb:
-        return True
-    short, long_ = sorted((ka, kb), key=len)
-    return len(short) >= 15 and long_.startswith(short)
-
-
-def join_words(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def build_description(
-    book: dict, short_title: str, series: tuple[str, str | None] | None, ranked_genres: list[str]
-) -> str:
-    """Plain sentences built only from catalog fields. Parts are dropped, least useful
-    first, until the text fits in DESCRIPTION_MAX characters."""
-    authors = book["authors"]
-    by = ""
-    if authors:
-        by = f" by {authors[0]}"
-        if len(authors) == 2:
-            by += f" (with {authors[1]})"
-        elif len(authors) > 2:
-            by += f" (with {authors[1]} and {len(authors) - 2} other{'s' if len(authors) > 3 else ''})"
-    year = book.get("year")
-    when = ""
-    if year is not None:
-        when = f", first published in {-year} BC" if year < 0 else f", first published in {year}"
-
-    # (priority, text): lower priority is dropped first when too long
-    parts: list[tuple[int, str]] = [(9, f"{short_title}{by}{when}.")]
-    orig = book.get("original_title")
-    if orig and not same_title(orig, short_title) and not same_title(orig, book["title"]):
-        parts.append((3, f"Original title: {orig}."))
-    if series:
-        parts.append((5, series_sentence(*series)))
-    if ranked_genres:
-        parts.append((7, f"Genres: {join_words(ranked_genres[:DESCRIPTION_GENRES])}."))
-    lang = book.get("language")
-    if lang and lang != "english":
-        parts.append((4, f"Language: {lang}."))
-    parts.append(
-        (6, f"Rated {book['average_rating']:.2f} by {fmt_int(book['ratings_count'])} readers.")
-    )
-
-    def render(ps):
-        return " ".join(t for _, t in ps)
-
-    text = render(parts)
-    while len(text) > DESCRIPTION_MAX and len(parts) > 1:
-        lowest = min((p for p, _ in parts if p < 9), default=None)
-        if lowest is None:
-            break
-        parts = [x for x in parts if x[0] != lowest]
-        text = render(parts)
-    if len(text) > DESCRIPTION_MAX:  # only a giant title could get here
-        text = text[: DESCRIPTION_MAX - 1].rstrip() + "…"
-    return text
-
-
 def build_catalog(src: Path, label_map: dict[str, list[str]], drop: set[str]):
     books_rows = read_csv(src / "books.csv")
-    genre_rows = read_csv(src / "book_genres.csv")
-
-    labels_by_book: dict[str, list[str]] = {}
-    label_freq: collections.Counter = collections.Counter()
-    for r in genre_rows:
-        bid = r["book_id"].strip()
-        if bid in labels_by_book:
-            raise BuildError(f"book_genres.csv: book_id {bid} appears twice")
-        labels = list(dict.fromkeys(x.strip() for x in r["genres"].split(",") if x.strip()))
-        labels_by_book[bid] = labels
-        label_freq.update(labels)
-
+    labels_by_book, label_freq = read_labels(src / "book_genres.csv")
     unknown = sorted(set(label_freq) - set(label_map) - drop)
     if unknown:
         lines = [f"  {lab}  ({label_freq[lab]} books)" for lab in unknown]
@@ -354,65 +241,22 @@ def build_catalog(src: Path, label_map: dict[str, list[str]], drop: set[str]):
             f"{len(unknown)} raw genre label(s) are neither mapped nor dropped in the genre map; "
             "add each under a canonical genre or under 'drop':\n" + "\n".join(lines)
         )
-    stale = sorted((set(label_map) | drop) - set(label_freq))
+    stale = sorted((set(label_map) | drop | set(THEMES)) - set(label_freq))
+    try:
+        model = GenreModel(label_map, labels_by_book)
+    except ValueError as e:
+        raise BuildError(str(e)) from e
+    order = genre_order(model, labels_by_book)
 
-    # First pass: per-book canonical genres with their support (= number of the book's
-    # distinct raw labels that map to the genre). The description names the genres whose
-    # support is highest relative to that genre's mean support over the books that have
-    # it (genres with many label spellings, like young adult, would otherwise win on raw
-    # counts); ties go to the more common genre, then the name.
-    supports: dict[str, collections.Counter] = {}
-    genre_freq: collections.Counter = collections.Counter()
-    support_sum: collections.Counter = collections.Counter()
-    for bid, labels in labels_by_book.items():
-        sup: collections.Counter = collections.Counter()
-        for lab in labels:
-            for g in label_map.get(lab, ()):
-                sup[g] += 1
-        supports[bid] = sup
-        genre_freq.update(sup.keys())
-        support_sum.update(sup)
-    mean_support = {g: support_sum[g] / genre_freq[g] for g in genre_freq}
-
-    catalog = []
-    seen_ids = set()
+    catalog, kinds, seen_ids = [], collections.Counter(), set()
     for r in books_rows:
         bid = r["book_id"].strip()
         if not bid.isdigit() or bid in seen_ids:
             raise BuildError(f"books.csv: bad or duplicate book_id {bid!r}")
         seen_ids.add(bid)
-        title = clean_text(r["title"])
-        if not title:
-            raise BuildError(f"books.csv: book {bid} has no title")
-        authors = [clean_text(a) for a in r["authors"].split(", ") if clean_text(a)]
-        book: dict = {
-            "id": bid,
-            "title": title,
-            "authors": authors,
-            "average_rating": float(r["average_rating"]),
-            "ratings_count": int(r["ratings_count"]),
-        }
-        orig = clean_text(r["original_title"])
-        if orig:
-            book["original_title"] = orig
-        year = parse_year(r["original_publication_year"], bid)
-        if year is not None:
-            book["year"] = year
-        code = r["language_code"].strip()
-        if code:
-            if code not in LANGUAGES:
-                raise BuildError(
-                    f"books.csv: book {bid}: unknown language_code {code!r}; add it to LANGUAGES"
-                )
-            book["language"] = LANGUAGES[code]
-        sup = supports.get(bid, collections.Counter())
-        if sup:
-            book["genres"] = sorted(sup)
-        ranked = sorted(sup, key=lambda g: (-sup[g] / mean_support[g], -genre_freq[g], g))
-        short, series_name, series_num = split_series(title)
-        series = (series_name, series_num) if series_name else None
-        book["description"] = build_description(book, short, series, ranked)
-        catalog.append(book)
+        split = model.split(labels_by_book.get(bid, []))
+        kinds[split.kind] += 1
+        catalog.append(build_book(r, split, themes(labels_by_book.get(bid, [])), order))
 
     missing_genre_rows = sorted(seen_ids - set(labels_by_book), key=int)
     extra_genre_rows = sorted(set(labels_by_book) - seen_ids, key=int)
@@ -422,8 +266,82 @@ def build_catalog(src: Path, label_map: dict[str, list[str]], drop: set[str]):
         "stale_labels": stale,
         "books_without_genre_row": missing_genre_rows,
         "genre_rows_without_book": extra_genre_rows,
+        "kinds": kinds,
+        "genres_before": collections.Counter(len(model.support(ls)) for ls in labels_by_book.values()),
     }
     return catalog, info
+
+
+def read_labels(path: Path) -> tuple[dict[str, list[str]], collections.Counter]:
+    """book_id -> its distinct raw labels in source order, and how many books carry each label."""
+    labels_by_book: dict[str, list[str]] = {}
+    label_freq: collections.Counter = collections.Counter()
+    for r in read_csv(path):
+        bid = r["book_id"].strip()
+        if bid in labels_by_book:
+            raise BuildError(f"book_genres.csv: book_id {bid} appears twice")
+        labels = list(dict.fromkeys(x.strip() for x in r["genres"].split(",") if x.strip()))
+        labels_by_book[bid] = labels
+        label_freq.update(labels)
+    return labels_by_book, label_freq
+
+
+def genre_order(model: GenreModel, labels_by_book: dict[str, list[str]]):
+    """A sort key for one book's genres, best supported first: support relative to the genre's
+    mean support over the books that have it (a genre with many label spellings, like young
+    adult, does not win on spelling count alone), then the more common genre, then the name."""
+    genre_freq: collections.Counter = collections.Counter()
+    support_sum: collections.Counter = collections.Counter()
+    for labels in labels_by_book.values():
+        sup = model.support(labels)
+        genre_freq.update(sup.keys())
+        support_sum.update(sup)
+    mean = {g: support_sum[g] / genre_freq[g] for g in genre_freq}
+
+    def ranked(genres: list[str], support: dict[str, int]) -> list[str]:
+        return sorted(genres, key=lambda g: (-support.get(g, 0) / mean[g], -genre_freq[g], g))
+
+    return ranked
+
+
+def build_book(r: dict[str, str], split: GenreSplit, about: list[str], ranked) -> dict:
+    """One catalog row from its books.csv row, its genre split and its theme words."""
+    bid = r["book_id"].strip()
+    title = clean_text(r["title"])
+    if not title:
+        raise BuildError(f"books.csv: book {bid} has no title")
+    book: dict = {
+        "id": bid,
+        "title": title,
+        "authors": [clean_text(a) for a in r["authors"].split(", ") if clean_text(a)],
+        "average_rating": float(r["average_rating"]),
+        "ratings_count": int(r["ratings_count"]),
+    }
+    optional = {
+        "original_title": clean_text(r["original_title"]) or None,
+        "year": parse_year(r["original_publication_year"], bid),
+        "language": parse_language(r["language_code"], bid),
+        "image_url": cover_url(r["image_url"]),
+        "genres": split.main or None,
+        "other_genres": split.other or None,
+    }
+    _, series_name, series_num = split_series(title)
+    if series_name:
+        optional["series"] = series_name
+        optional["series_position"] = series_position(series_num)
+    book.update({k: v for k, v in optional.items() if v is not None})
+    main = ranked(split.main, split.support)
+    book["description"] = build_description(book, series_num, bool(series_name), main, about)
+    return book
+
+
+def parse_language(code: str, book_id: str) -> str | None:
+    code = code.strip()
+    if not code:
+        return None
+    if code not in LANGUAGES:
+        raise BuildError(f"books.csv: book {book_id}: unknown language_code {code!r}; add it to LANGUAGES")
+    return LANGUAGES[code]
 
 
 def build_interactions(src: Path, ids: set[str]) -> tuple[bytes, dict]:
@@ -451,171 +369,6 @@ def build_interactions(src: Path, ids: set[str]) -> tuple[bytes, dict]:
         "users": len(users),
         "items": len(items),
     }
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-def catalog_stats(catalog: list[dict]) -> dict:
-    genre_counts = collections.Counter(g for b in catalog for g in b.get("genres", ()))
-    n_genres = collections.Counter(len(b.get("genres", ())) for b in catalog)
-    lang = collections.Counter(b["language"] for b in catalog if "language" in b)
-    years = [b["year"] for b in catalog if "year" in b]
-    return {
-        "books": len(catalog),
-        "with_genres": sum(1 for b in catalog if b.get("genres")),
-        "with_year": len(years),
-        "with_language": sum(lang.values()),
-        "with_original_title": sum(1 for b in catalog if "original_title" in b),
-        "genre_counts": genre_counts,
-        "genres_per_book": n_genres,
-        "languages": lang,
-        "year_min": min(years) if years else None,
-        "year_max": max(years) if years else None,
-        "bc_years": sum(1 for y in years if y < 0),
-        "desc_max": max(len(b["description"]) for b in catalog),
-        "max_authors": max(len(b["authors"]) for b in catalog),
-        "dup_titles": sum(
-            1 for n in collections.Counter(b["title"] for b in catalog).values() if n > 1
-        ),
-    }
-
-
-def genres_per_book_buckets(n_genres: collections.Counter) -> list[tuple[str, int]]:
-    buckets = [
-        ("0", 0, 0),
-        ("1-3", 1, 3),
-        ("4-6", 4, 6),
-        ("7-9", 7, 9),
-        ("10-12", 10, 12),
-        ("13-15", 13, 15),
-        ("16+", 16, 10**9),
-    ]
-    return [
-        (name, sum(c for k, c in n_genres.items() if lo <= k <= hi)) for name, lo, hi in buckets
-    ]
-
-
-def render_readme(stats: dict, inter: dict, src_hashes: dict[str, str], n_canonical: int) -> str:
-    gc = stats["genre_counts"]
-    genre_lines = "\n".join(
-        f"| {g} | {fmt_int(n)} |" for g, n in sorted(gc.items(), key=lambda x: (-x[1], x[0]))
-    )
-    hash_lines = "\n".join(f"| `{name}` | `{h}` |" for name, h in src_hashes.items())
-    lang_lines = ", ".join(
-        f"{k} {fmt_int(v)}"
-        for k, v in sorted(stats["languages"].items(), key=lambda x: (-x[1], x[0]))
-    )
-    return f"""\
-# RecPilot demo catalog (goodbooks-10k)
-
-This directory is RecPilot's bundled demo data set: 10,000 popular books and a sample
-of real user ratings, derived from **goodbooks-10k by Zygmunt Zając**, licensed under
-[Creative Commons Attribution-ShareAlike 4.0 International (CC BY-SA 4.0)](http://creativecommons.org/licenses/by-sa/4.0/)
-(see `LICENSE`).
-
-The files here are an adaptation of that data set (cleaned fields, normalised genres,
-generated description sentences) and are likewise licensed under **CC BY-SA 4.0**, with
-the attribution above. This applies to the data files in this directory only, not to
-RecPilot's source code. Anything further derived from them and redistributed must stay
-CC BY-SA 4.0 and keep this attribution.
-
-## Sources
-
-| source file | provenance |
-|---|---|
-| `books.csv` | the original goodbooks-10k catalog, from the goodbooks-10k repository (zygmuntz/goodbooks-10k on GitHub) |
-| `book_genres.csv` | as prepared in Pradyumna-Chacham/goodbooks-recommender (`data/book_genres.csv`), derived from goodbooks' `book_tags.csv` and `tags.csv` by keeping user shelf tags that name a genre |
-| `ratings_sample.csv` | as prepared in fant0md/minor-goodbooks-recommender (`data/ratings_random.csv`): goodbooks' `ratings.csv` restricted to a random 5% of user ids |
-| `LICENSE` | from the goodbooks-10k repository |
-
-SHA-256 of the source files this build was made from:
-
-| file | sha256 |
-|---|---|
-{hash_lines}
-
-## Files
-
-| file | what |
-|---|---|
-| `catalog.jsonl.gz` | one JSON object per book ({fmt_int(stats["books"])} books), keys sorted |
-| `interactions.csv.gz` | `user,item,rating`: {fmt_int(inter["rows"])} ratings (1-5) by {fmt_int(inter["users"])} users on {fmt_int(inter["items"])} books |
-| `genre_map.yaml` | hand-curated map from the raw genre labels to {n_canonical} canonical genres (the source of truth; edit it, then rebuild) |
-| `schema.yaml` | field mapping read by `recpilot ingest` |
-| `README.md`, `LICENSE` | this file (generated), the CC BY-SA 4.0 notice |
-
-### `catalog.jsonl.gz` fields
-
-| key | from | notes |
-|---|---|---|
-| `id` | `book_id` | string, "1".."10000" |
-| `title` | `title` | includes the series, e.g. "The Hunger Games (The Hunger Games, #1)"; whitespace trimmed and collapsed |
-| `original_title` | `original_title` | omitted when empty ({fmt_int(stats["with_original_title"])} books have it) |
-| `authors` | `authors` | list, split on ", ", source order (may include illustrators, translators, narrators) |
-| `year` | `original_publication_year` | int; negative for BC ({stats["bc_years"]} books); omitted when missing ({fmt_int(stats["books"] - stats["with_year"])} books) |
-| `average_rating` | `average_rating` | float, goodreads average over all goodreads ratings |
-| `ratings_count` | `ratings_count` | int, goodreads ratings count (not the sample below) |
-| `language` | `language_code` | lowercase language name (en, eng, en-US, en-GB, en-CA -> "english"); omitted when missing ({fmt_int(stats["books"] - stats["with_language"])} books) |
-| `genres` | `book_genres.csv` via `genre_map.yaml` | sorted canonical genres; omitted when none ({fmt_int(stats["books"] - stats["with_genres"])} books) |
-| `description` | all of the above | generated sentences for sentence embedding, at most {DESCRIPTION_MAX} characters |
-
-No image URLs, ISBNs, goodreads ids or per-star histograms are included.
-
-### How it was derived
-
-* **Genres.** Each raw label in `book_genres.csv` is mapped by `genre_map.yaml` to zero
-  or more canonical genres (labels under `drop` are discarded). A book's `genres` are
-  the union, deduplicated and sorted. The build fails if a label is in neither part of
-  the map. The raw labels are noisy user shelves (present/absent only), so genres are
-  broad and overlapping; see the comments in `genre_map.yaml`.
-* **Description.** Built only from the fields above, no outside text and nothing random:
-  "<title without series> by <first author> (with ...), first published in <year>.
-  Original title: ... Book <n> of the <series> series. Genres: <up to
-  {DESCRIPTION_GENRES} genres>. Language: <language, if not English>. Rated <average> by
-  <count> readers." Genres are ordered by how many of the book's raw labels support
-  them, relative to that genre's average over all books that have it (so a genre with
-  many label spellings, like young adult, does not win by spelling count alone), then
-  by how common the genre is. Parts are left out (original title first)
-  when the text would exceed {DESCRIPTION_MAX} characters.
-* **Interactions.** `ratings_sample.csv` renamed to `user,item,rating` (item = `book_id`),
-  rows kept in the original order (the only order information: there are no
-  timestamps), only rows whose book is in the catalog ({inter["skipped"]} dropped).
-
-## Caveats
-
-* Genres come from user shelves, not from an editor: most books carry 4-9 canonical
-  genres and some are wrong (e.g. "1984" is shelved fantasy and young adult, "The
-  Odyssey" history). The description names only the best-supported few.
-* "dystopian" exists only as a young-adult shelf in the source, so adult dystopias are
-  not tagged with it; "religion" and "science" have no plain source label and are thin.
-* `authors` lists every credited contributor (illustrators, translators, narrators,
-  editors), up to {stats["max_authors"]} for anthologies; the first is the main author.
-* `year` is the original publication year: {stats["bc_years"]} ancient works have negative (BC) years
-  and a few medieval ones have years below 1000.
-* `language` is the language of the goodreads edition, not of the original work.
-* Some titles repeat for different books ({stats["dup_titles"]} titles, e.g. "Selected Poems"); the `id`
-  is the only key.
-
-## Rebuild
-
-```
-python scripts/build_demo_catalog.py --src ../shared/data/goodbooks-10k --out recpilot/data/demo
-```
-
-Needs Python 3.10+ and PyYAML. The output is byte-for-byte deterministic (gzip with
-mtime 0, sorted JSON keys).
-
-## Statistics
-
-* books: {fmt_int(stats["books"])}; with genres {fmt_int(stats["with_genres"])}; with year {fmt_int(stats["with_year"])} ({stats["year_min"]} to {stats["year_max"]}); with language {fmt_int(stats["with_language"])}
-* languages: {lang_lines}
-* genres per book: {", ".join(f"{k}: {fmt_int(v)}" for k, v in genres_per_book_buckets(stats["genres_per_book"]))}
-
-| genre | books |
-|---|---|
-{genre_lines}
-"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -653,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     for lab in info["stale_labels"]:
-        print(f"warning: genre map lists {lab!r}, which no book carries", file=sys.stderr)
+        print(f"warning: genre map or THEMES lists {lab!r}, which no book carries", file=sys.stderr)
     if info["books_without_genre_row"]:
         print(
             f"warning: {len(info['books_without_genre_row'])} books have no book_genres.csv row",
@@ -666,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     n_canonical = len({g for gs in label_map.values() for g in gs})
-    stats = catalog_stats(catalog)
+    stats = catalog_stats(catalog, info)
     src_hashes = {name: sha256_file(src / name) for name in SOURCE_FILES}
 
     catalog_text = "".join(
@@ -689,25 +442,12 @@ def main(argv: list[str] | None = None) -> int:
     # ------------------------------------------------------------------ summary
     p = print
     p(f"built demo catalog in {out}")
-    p(f"books: {fmt_int(stats['books'])}")
-    p(f"  with genres:   {fmt_int(stats['with_genres'])}")
-    p(
-        f"  with year:     {fmt_int(stats['with_year'])}  (range {stats['year_min']}..{stats['year_max']}, {stats['bc_years']} BC)"
-    )
-    p(f"  with language: {fmt_int(stats['with_language'])}")
-    p(
-        f"canonical genres: {n_canonical} (from {len(label_map)} mapped raw labels; {len(drop)} dropped)"
-    )
-    p("genres per book:")
-    for name, n in genres_per_book_buckets(stats["genres_per_book"]):
-        p(f"  {name:>6}: {fmt_int(n)}")
-    p("top 20 genres:")
-    for g, n in sorted(stats["genre_counts"].items(), key=lambda x: (-x[1], x[0]))[:20]:
-        p(f"  {g:<24}{fmt_int(n):>7}")
+    for line in summary_lines(stats):
+        p(line)
+    p(f"canonical genres: {n_canonical} (from {len(label_map)} mapped raw labels; {len(drop)} dropped)")
     p(
         f"interactions: {fmt_int(inter['rows'])} ({fmt_int(inter['users'])} users, {fmt_int(inter['items'])} items, {inter['skipped']} skipped)"
     )
-    p(f"longest description: {stats['desc_max']} chars")
     p("output sizes:")
     for name in sorted(set(outputs) | {"genre_map.yaml"}):
         p(f"  {name:<22}{fmt_int((out / name).stat().st_size):>12} bytes")

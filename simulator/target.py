@@ -168,7 +168,8 @@ def build_profile(catalog: Catalog, item: Item) -> TargetProfile:
     pf = schema.people[0] if schema.people else None
     other: dict[str, list[str]] = {}
     for name in schema.categorical:
-        if name in (kf, pf):
+        # a weaker genre is no fact a reader would state, and a series name gives the title away
+        if name in (kf, pf, schema.series) or name in schema.evidence_fields:
             continue
         for value in item.categorical.get(name, []):
             share = len(catalog.categorical[name].get(value.lower(), ())) / max(1, len(catalog))

@@ -44,6 +44,14 @@ def test_vocabulary_values_cover_synonyms_and_number(vocab, phrase, value):
     assert vocab.values[phrase] == ("genres", value)
 
 
+def test_vocabulary_reads_evidence_values_as_the_field_they_back_and_no_series_names(demo_catalog, vocab):
+    assert "adventure" not in demo_catalog.categorical["genres"]  # never a main genre in the demo
+    assert vocab.values["adventure"] == ("genres", "adventure")
+    assert vocab.values["horror"] == ("genres", "horror")
+    assert not {field for field, _ in vocab.values.values()} & {"other_genres", "series"}
+    assert "summer" in demo_catalog.categorical["series"] and "summer" not in vocab.values
+
+
 def test_vocabulary_stems_need_an_item_noun(vocab):
     tokens = tokenize("kids books")
     (m,) = vocab.find_values(tokens, np.zeros(len(tokens), dtype=bool))

@@ -55,7 +55,7 @@ class WebPage:
             attrs.append(str(int(item.numeric[schema.year])))
         if schema.rating and schema.rating in item.numeric:
             attrs.append(f"★ {item.numeric[schema.rating]:.2f}")
-        tags = [v for f in schema.categorical if f not in schema.people for v in item.categorical.get(f, [])[:3]]
+        tags = [v for f in schema.attribute_fields for v in item.categorical.get(f, [])[:3]]
         return {"id": item.id, "title": item.title, "reason": reason, "attrs": attrs, "tags": tags[:3]}
 
     def view(self, session: Session, cards: list[dict] | None = None) -> dict:
