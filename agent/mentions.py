@@ -76,6 +76,9 @@ RARE_ZIPF = 3.0
 #: ... and a two-word title whose rarer word is below this links anywhere ("hunger games").
 DISTINCT_ZIPF = 4.2
 _ARTICLES = ("the", "a", "an")
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                 "eight": "8", "nine": "9", "ten": "10"}
+_PREPOSITIONS = frozenset("on in at under over into from with to for of by about after before through".split())
 #: Cues after which a number is a quantity or a year, not a title.
 _NUMBER_CUES = frozenset({"after", "than", "before", "since", "about", "not"})
 
@@ -133,9 +136,14 @@ class MentionIndex:
         for members in self.series_members.values():
             members.sort(key=lambda m: (m[0], -pop[m[1]]))
         self.series_keys: dict[str, str] = {}
+        self.series_short: dict[str, str] = {}  # "narnia", "poirot", "lotr": only with "books", "series"...
         for name in sorted(self.series_members, key=lambda n: -len(self.series_members[n])):
             for key in _series_aliases(name):
                 self.series_keys.setdefault(key, name)
+        for name in sorted(self.series_members, key=lambda n: -len(self.series_members[n])):
+            for key in _series_short(name):
+                if key not in self.series_keys and key not in vocab.values and key not in vocab.people:
+                    self.series_short.setdefault(key, name)
         self.partial_keys = self._partials()
         self.max_len = max([len(k.split()) for k in (*vocab.titles, *self.series_keys)] + [1])
         self.known = vocab.known_words
@@ -185,11 +193,19 @@ class MentionIndex:
         if not members:
             return None
         if ordinal == -1:
-            return members[-1][1]
+            pop = self.catalog.popularity
+            top = max(pop[row] for _, row in members)
+            main = [row for _, row in members if pop[row] >= top - 0.1]  # within about 5x the readers
+            return main[-1]
         for pos, row in members:
             if pos == ordinal:
                 return row
         return None
+
+    def in_series(self, row: int | None, name: str) -> bool:
+        """Whether the item at ``row`` is a volume of series ``name`` ("The Wheel of Time" the
+        box set is not: the words mean the series)."""
+        return row is not None and self.series_of(row) == name
 
     def series_of_title(self, key: str) -> str | None:
         """The series of the item a title key names ("twilight" -> the Twilight series)."""
@@ -219,11 +235,29 @@ def _series_aliases(name: str) -> set[str]:
     toks = key.split()
     if toks and toks[0] in _ARTICLES and len(toks) > 1:
         out.add(" ".join(toks[1:]))
-    for sep in (" and the ", " and ", ": ", " - "):
+    elif len(toks) > 1:
+        out.add(f"the {key}")  # "the Wheel of Time" for "Wheel of Time"
+    for sep in (" and the ", " and ", ": ", " - ", " , "):
         head = key.split(sep)[0].strip()
         if head != key and (len(content_words(head.split())) >= 2 or any(zipf(w) < RARE_ZIPF for w in head.split())):
             out.add(head)
     return {k for k in out if k and k not in STOPWORDS}
+
+
+def _series_short(name: str) -> set[str]:
+    """Shorter names that say a series only beside a series word: a rare word of it ("narnia",
+    "poirot", "reacher"), its last two words ("wimpy kid"), its initials ("lotr", "asoiaf")."""
+    toks = [t for t in tokenize(name) if t[0].isalnum()]
+    words = [t for t in toks if t not in STOPWORDS]
+    out = {w for w in words if zipf(w) < RARE_ZIPF and len(w) > 3}
+    if len(words) >= 2:
+        out.add(" ".join(words[-2:]))
+    bare = toks[1:] if toks and toks[0] in _ARTICLES else toks
+    for seq in (toks, bare):
+        initials = "".join(t[0] for t in seq)
+        if len(seq) >= 3 and len(initials) >= 3 and zipf(initials) < RARE_ZIPF:
+            out.add(initials)
+    return out
 
 
 _index_lock = threading.Lock()
@@ -256,6 +290,7 @@ class Linker:
         quoted = _quoted_spans(text, tokens)
         found: list[_Candidate] = []
         cands = self._ordinal_series(tokens, taken) + self._exact(tokens, taken) + self._squashed(tokens, taken)
+        cands += self._acronyms(text, tokens, taken)
         for cand in cands + self._typos(tokens, taken):
             self._weigh(cand, tokens, caps, mixed, quoted)
             found.append(cand)
@@ -280,9 +315,16 @@ class Linker:
                 key = " ".join(tokens[i : i + n])
                 if not key[0].isalnum():
                     continue
-                if key in index.series_keys and (key not in index.proper or self._series_context(tokens, i, i + n)):
+                named = self._series_before_word(tokens, i, i + n)
+                if named is not None:  # "the twilight saga", "the dune books", "LOTR books"
+                    out.append(_Candidate("series", i, i + n, named, named, ["series word"]))
+                elif key in index.series_keys and (key not in index.proper or self._series_context(tokens, i, i + n)
+                                                 or not index.in_series(titles.get(key), index.series_keys[key])):
                     name = index.series_keys[key]
                     out.append(_Candidate("series", i, i + n, name, name))
+                elif key in index.series_short and self._series_context(tokens, i, i + n):
+                    name = index.series_short[key]
+                    out.append(_Candidate("series", i, i + n, name, name, ["series word"]))
                 elif key in titles:
                     row = titles[key]
                     out.append(_Candidate("title", i, i + n, self.index.catalog.items[row].id,
@@ -320,6 +362,16 @@ class Linker:
                 break
         return out
 
+    def _acronyms(self, text: str, tokens: list[str], taken: np.ndarray) -> list[_Candidate]:
+        """A series by its initials in capitals ("ACOTAR", "ASOIAF"): written so, it is a name."""
+        capitals = {w.lower() for w in re.findall(r"\b[A-Z]{3,}\b", text)}
+        out = []
+        for i, tok in enumerate(tokens):
+            name = self.index.series_short.get(tok) if tok in capitals and not taken[i] else None
+            if name:
+                out.append(_Candidate("series", i, i + 1, name, name, ["acronym", "quoted"]))
+        return out
+
     def _lists(self, kept: list[_Candidate], found: list[_Candidate], tokens: list[str]) -> list[_Candidate]:
         """A title listed beside a linked one ("read Dune, Foundation and Hyperion") is meant as a
         title too, even without evidence of its own."""
@@ -337,6 +389,17 @@ class Linker:
                     changed = True
         return kept
 
+    def _series_before_word(self, tokens: list[str], start: int, end: int) -> str | None:
+        """The series a span ending in a series word names by the words before it."""
+        if end - start < 2 or tokens[end - 1] not in SERIES_WORDS or " ".join(tokens[start:end]) in self.index.series_keys:
+            return None
+        words = tokens[start : end - 1]
+        if words[0] in _ARTICLES and len(words) > 1:
+            words = words[1:]
+        key = " ".join(words)
+        return self.index.series_keys.get(key) or self.index.series_short.get(key) or \
+            self.index.series_short.get(key.replace(" ", ""))
+
     def _series_context(self, tokens: list[str], start: int, end: int) -> bool:
         """"the Harry Potter books", "the Hunger Games series", "all of Discworld"."""
         after = tokens[end] if end < len(tokens) else ""
@@ -353,8 +416,8 @@ class Linker:
             ordinal = ORDINAL_WORDS.get(tok)
             skip = 1
             if ordinal is None and tok in ("book", "volume", "part") and i + 1 < len(tokens) \
-                    and tokens[i + 1].isdigit():
-                ordinal, skip = int(tokens[i + 1]), 2
+                    and (tokens[i + 1].isdigit() or tokens[i + 1] in _NUMBER_WORDS):
+                ordinal, skip = int(_NUMBER_WORDS.get(tokens[i + 1], tokens[i + 1])), 2
             if ordinal is None:
                 continue
             j = i + skip
@@ -370,6 +433,10 @@ class Linker:
                     end = j + n
                     while end < len(tokens) and tokens[end] in ("book", "books", "series", "novel"):
                         end += 1
+                    words = content_words(key.split())
+                    # "last summer" is a time, not the last of the Summer books
+                    if end == j + n and not skip == 2 and words and min(zipf(w) for w in words) >= DISTINCT_ZIPF:
+                        break
                     start = i - 1 if i and tokens[i - 1] == "the" else i
                     item = index.catalog.items[row]
                     out.append(_Candidate("title", start, end, item.id, item.title, ["series ordinal"]))
@@ -493,6 +560,9 @@ class Linker:
             c.strength = 3.0 if "quoted" in c.evidence else 0.0  # "horror", "Stephen King" are not titles here
             return
         strong_cue = {"quoted", "by its author"} & set(c.evidence)
+        if span[0] in _PREPOSITIONS and not (strong_cue or "capitalized" in c.evidence):
+            c.strength = 0.0  # "easy to read on the beach" is not On the Beach
+            return
         if not words or (len(words) == 1 and words[0] in PRONOUN_TITLES):
             # "I read It last summer": a pronoun is a title only when written as one
             titled = mixed and all(caps[c.start : c.end]) and not _sentence_start(tokens, c.start) and (

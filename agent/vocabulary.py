@@ -72,11 +72,13 @@ def _key(text: str) -> str:
     return " ".join(t for t in tokenize(text) if t.isalnum() or "'" in t or "." in t or "," in t)
 
 
-def _title_keys(title: str) -> tuple[set[str], set[str]]:
-    """(keys naming the title itself, keys derived from it: the part before a colon, the series)."""
+def _title_keys(title: str, series: bool = True) -> tuple[set[str], set[str]]:
+    """(keys naming the title itself, keys derived from it: the part before a colon, and the
+    series in its parentheses unless ``series`` is False: a catalog with a series field links
+    series by that, ``agent/mentions.py``)."""
     proper, derived = set(), set()
     for variant, out in ((title, proper), (_strip_series(title), proper), (title.split(":")[0], derived),
-                         (_series_name(title) or "", derived)):
+                         ((_series_name(title) or "") if series else "", derived)):
         key = _key(variant)
         if key:
             out.add(key)
@@ -141,9 +143,15 @@ class Vocabulary:
         ("Wicked" from "Wicked: The Life and Times of ...", "Harry Potter" from the series) wins
         over an item's own title only when its item is far better known (about 5x the readers)."""
         pop = catalog.popularity
+        schema = catalog.schema
         best: dict[str, tuple[float, int]] = {}  # key -> (-score, row)
         for row, item in enumerate(catalog.items):
-            proper, derived = _title_keys(item.title)
+            proper, derived = _title_keys(item.title, series=not schema.series)
+            for name in schema.title_aliases:  # "Harry Potter and the Philosopher's Stone"
+                alias = item.extra.get(name)
+                if isinstance(alias, str) and alias.strip():
+                    more, also = _title_keys(alias, series=not schema.series)
+                    proper, derived = proper | more, (derived | also) - proper - more
             self.proper_titles |= proper
             for penalty, keys in ((0.0, proper), (0.1, derived)):
                 for key in keys:

@@ -37,6 +37,9 @@ class CatalogSchema(BaseModel):
     rating: str | None = Field(None, description="numeric field holding an average rating")
     popularity: str | None = Field(None, description="numeric field holding a popularity count")
     keep: list[str] = Field(default_factory=list, description="other fields kept for display")
+    title_aliases: list[str] = Field(
+        default_factory=list, description="kept fields holding other titles of an item (an original title), "
+        "linked like the title when a user names it")
     synonyms: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="field -> {alias: canonical value} for the parser"
     )
@@ -61,6 +64,9 @@ class CatalogSchema(BaseModel):
         for name in self.people:
             if name not in self.categorical:
                 raise ValueError(f"people field {name!r} must be listed under categorical")
+        for name in self.title_aliases:
+            if name not in self.keep:
+                raise ValueError(f"title alias field {name!r} must be listed under keep")
         self._check_series()
         self._check_evidence()
         self._check_audience()

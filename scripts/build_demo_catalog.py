@@ -111,7 +111,11 @@ audience:
   children's: [0, 8]
   middle grade: [8, 12]
   young adult: [12, 18]
-keep: [image_url]
+  new adult: [18, 120]
+  erotic romance: [18, 120]
+keep: [image_url, original_title]
+# another title a reader may use ("Harry Potter and the Philosopher's Stone")
+title_aliases: [original_title]
 # raw shelf labels double as synonyms the parser understands ("sci-fi" -> science fiction)
 synonyms_file:
   genres: genre_map.yaml
