@@ -210,3 +210,17 @@ TASTE_CUES = _cues("taste", "i like", "i love", "i enjoy", "i really like", "i r
                    "i prefer", "i mostly read", "mostly read", "i only read", "only reads", "i usually read",
                    "usually read", "my favorite", "my favourite", "loves", "likes", "hates", "i dislike", "dislike",
                    "i'm not into", "im not into", "i am not into", "i never read", "never liked")
+# Words about the reader's life, not the book: never searched (they embed close to some genre
+# label by accident: "daughter", "teacher", "class").
+CONTEXT_WORDS = frozenset("""mom mum mother dad father parents daughter son kid kids child children niece nephew
+    grandma grandpa grandmother grandfather granddaughter grandson wife husband partner boyfriend girlfriend friend
+    friends brother sister sibling cousin aunt uncle family baby toddler teacher teachers students student class
+    classroom school homework coworker boss gift gifts present birthday christmas anniversary holiday holidays
+    vacation trip flight plane airport beach pool commute bus train subway bedtime night nights morning evening
+    weekend week weeks month months year years summer winter spring autumn fall today tonight tomorrow lately
+    rainy sunny cold hot tired sick busy stressed bored lonely sad happy mood rough hard long day days hour hours
+    minutes time eyesight glasses retirement hospital surgery recovering work job office lunch""".split())
+# Formats and offers the catalog knows nothing of: said plainly rather than searched.
+FORMAT_WORDS = frozenset("""audiobook audiobooks audible kindle ebook ebooks e-book nook hardcover hardback paperback
+    paperbacks edition editions print large signed copy copies free cheap price priced dollars unlimited netflix
+    hulu adaptation adapted""".split())

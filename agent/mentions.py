@@ -497,10 +497,17 @@ class Linker:
         if len(phrase) < 6:
             return None
         best = None
-        for kind, choices in (("series", self.index.series_keys), ("title", self.vocab.titles),
+        index = self.index
+        for kind, choices in (("series", index.series_keys), ("title", self.vocab.titles),
                               ("person", self.vocab.people)):
             hit = process.extractOne(phrase, choices.keys(), scorer=fuzz.ratio, score_cutoff=88)
-            if hit and abs(len(hit[0]) - len(phrase)) <= 3 and (best is None or hit[1] > best[0]):
+            if not hit or abs(len(hit[0]) - len(phrase)) > 3:
+                continue
+            # on a tie a book's own title beats its series' name ("hungar games" is book 1), a
+            # title merely derived from the series name does not ("harry poter")
+            own = kind == "title" and best is not None and best[1] == "series" and hit[0] in index.proper \
+                and index.in_series(self.vocab.titles[hit[0]], index.series_keys[best[2]])
+            if best is None or hit[1] > best[0] or (own and hit[1] == best[0]):
                 best = (float(hit[1]), kind, hit[0])
         return best
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from recpilot.agent.descriptors import RELEVANT
 from recpilot.agent.rules import ParseContext, RuleParse, RuleParser
 from recpilot.agent.stance import StanceModel
 from recpilot.agent.vocabulary import tokenize, vocabulary_for
@@ -175,7 +176,10 @@ class Parser:
         if hit and (set(toks) & words):
             return Preference(field=hit[0], value=hit[1], weight=weight, source="llm")
         content = [t for t in toks if t.isalpha() and len(t) > 2]
-        if content and all(t in words for t in content):
+        # the message's own words, and only words that come close to what the catalog describes
+        # (the model likes to turn "couldn't put it down" into a wish for "put down")
+        if content and all(t in words for t in content) and \
+                self.rules.descriptors.relevance(" ".join(content)) >= RELEVANT:
             return Preference(field=None, value=" ".join(content), weight=weight * 0.8, source="llm")
         return None
 

@@ -20,7 +20,7 @@ MAX_QUERY_CHARS = 1000
 def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
     """The text the user wants items to be about: their descriptors and liked values."""
     parts = list(state.keywords)
-    parts += [p.value for p in state.likes]
+    parts += [p.meaning or p.value for p in state.likes]
     parts += [str(c.value) for c in state.constraints if c.op == "include" and c.field not in catalog.schema.people]
     parts += [a.title for a in state.anchors[-2:]]
     text = ", ".join(dict.fromkeys(p for p in parts if p))

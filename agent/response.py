@@ -32,8 +32,10 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
     picked: list[RecommendedItem] = []
     dropped: list[str] = []
     taken: set[str] = set()
+    spread = _Spread(catalog, state)
+    deferred: list[tuple[int, float, list[str]]] = []
 
-    def try_add(row: int, score: float, extra: list[str]) -> None:
+    def try_add(row: int, score: float, extra: list[str], diverse: bool = True) -> None:
         if row < 0 or row >= len(catalog.items):
             dropped.append(f"row {row}: not in catalog")
             return
@@ -53,6 +55,10 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
         if broken:
             dropped.append(f"{item.id}: breaks {broken[0].describe()}")
             return
+        if diverse and not spread.admits(item):
+            deferred.append((row, score, extra))
+            return
+        spread.add(item)
         taken.add(item.id)
         picked.append(RecommendedItem(id=item.id, title=item.title, score=round(score, 4),
                                       reason=reason_for(catalog, item, state, extra)))
@@ -61,6 +67,10 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
         if len(picked) >= k:
             break
         try_add(row, scores.get(row, 0.0), reasons.get(row, []))
+    for row, score, extra in deferred:  # a list of one series or one author only when nothing else fits
+        if len(picked) >= k:
+            break
+        try_add(row, score, extra, diverse=False)
     if len(picked) < k:  # backfill: popular items that fit, first unseen, then seen but not rejected
         mask = catalog.mask(state.constraints)
         rows = np.flatnonzero(mask)
@@ -71,6 +81,36 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
                     break
                 try_add(int(row), 0.0, ["popular pick that fits"])
     return picked, dropped
+
+
+class _Spread:
+    """One list shows at most one volume of a series and two books of an author, unless the
+    user asked for that series or author: five Wheel of Time volumes are one suggestion."""
+
+    PER_SERIES, PER_PERSON = 1, 2
+
+    def __init__(self, catalog: Catalog, state: PreferenceState):
+        schema = catalog.schema
+        self.series_field, self.people = schema.series, schema.people[:1]
+        wanted = {(c.field, str(c.value).lower()) for c in state.constraints if c.op == "include"}
+        self.wanted = wanted
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def _keys(self, item: Item) -> list[tuple[tuple[str, str], int]]:
+        keys = []
+        if self.series_field:
+            keys += [((self.series_field, v.lower()), self.PER_SERIES)
+                     for v in item.categorical.get(self.series_field, [])[:1]]
+        for name in self.people:
+            keys += [((name, v.lower()), self.PER_PERSON) for v in item.categorical.get(name, [])[:1]]
+        return [(key, limit) for key, limit in keys if key not in self.wanted]
+
+    def admits(self, item: Item) -> bool:
+        return all(self.counts.get(key, 0) < limit for key, limit in self._keys(item))
+
+    def add(self, item: Item) -> None:
+        for key, _ in self._keys(item):
+            self.counts[key] = self.counts.get(key, 0) + 1
 
 
 def reason_for(catalog: Catalog, item: Item, state: PreferenceState, extra: list[str]) -> str:

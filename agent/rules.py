@@ -142,13 +142,13 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         self._field_retractions(t)                      # 7. "any year is fine"
         self._reply_to_shown(t)                         #    "haven't seen it but it sounds good"
         merge_bounds(up)
-        keywords = self._residual(t)                    # 8. what is left: descriptors or context
+        keywords, leftover = self._residual(t)          # 8. what is left: descriptors or context
         if injection:
             _defuse(up)
         up.intent = self._intent(t, keywords, injection)
         if up.intent in ("chitchat", "out_of_domain", "accept", "ask_item"):
             up.keywords = []
-        return RuleParse(up, keywords, t.structured, injection, t.tokens, t.mentions)
+        return RuleParse(up, leftover, t.structured, injection, t.tokens, t.mentions)
 
     # --- intent ---------------------------------------------------------------------------
     def _intent(self, t: Turn, keywords: list[str], injection: bool) -> str:
@@ -269,7 +269,9 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
                     t.taken[i + 1] = True
                 t.structured += 1
 
-    def _residual(self, t: Turn) -> list[str]:
+    def _residual(self, t: Turn) -> tuple[list[str], list[str]]:
+        """(search words, every word left unexplained): words far from what the catalog
+        describes are context, never searched, but a later reader (the LLM) may still see them."""
         up = t.up
         words: list[tuple[int, str]] = []
         negative: list[tuple[int, str]] = []
@@ -284,12 +286,14 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
                 negative.append((i, tok))
             else:
                 words.append((i, tok))
-        for w in dict.fromkeys(self._leftovers(t, negative)):
+        avoid, avoid_context = self._leftovers(t, negative)
+        for w in dict.fromkeys(avoid):
             up.dislikes.append(Preference(field=None, value=w, weight=-1.0, source=t.text[:80]))
-        keywords = list(dict.fromkeys(self._leftovers(t, words)))
+        kept, context = self._leftovers(t, words)
+        keywords = list(dict.fromkeys(kept))
         if keywords:
             up.keywords.append(" ".join(keywords))
-        return keywords
+        return keywords, list(dict.fromkeys(keywords + avoid + context + avoid_context))
 
 
 def _defuse(up: StateUpdate) -> None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from recpilot.agent.audience import audience_update, find_audience
 from recpilot.agent.clauses import polarity_at
-from recpilot.agent.cues import RE_CONTEXT, RE_MORE_TOPIC, RE_NEW_TOPIC, RE_SERIES_NEXT
+from recpilot.agent.cues import (
+    CONTEXT_WORDS,
+    FORMAT_WORDS,
+    RE_CONTEXT,
+    RE_MORE_TOPIC,
+    RE_NEW_TOPIC,
+    RE_SERIES_NEXT,
+)
 from recpilot.agent.descriptors import RELEVANT, Descriptors, lexicon_spans
 from recpilot.agent.mentions import MentionIndex
 from recpilot.agent.turn import Turn
@@ -99,23 +106,33 @@ class TasteRules:
         reading = self.descriptors.read(words)
         field = self.descriptors.field
         if polarity == "retract":
-            up.remove_keys.append(f"text:{reading.text}")
+            up.remove_keys.append(f"text:{words}")
             return
         sign = -1.0 if polarity in ("soft_neg", "hard_neg") else 1.0
-        (up.likes if sign > 0 else up.dislikes).append(
-            Preference(field=None, value=reading.text, weight=sign, source=source))
+        if sign < 0:
+            up.remove_keys.append(f"text:{words}")  # "less dark" undoes an earlier "dark"
+        said = {p.key for p in up.likes + up.dislikes}
+        wanted = Preference(field=None, value=words, weight=sign, source=source, meaning=reading.text)
+        (up.likes if sign > 0 else up.dislikes).append(wanted)
         # what it leans to, and (wanted) what it rules out; a negated word only leans away
         for hints, lean in ((reading.likes, sign), (reading.dislikes if sign > 0 else [], -1.0)):
             for label, sim in hints:
                 weight = round(lean * HINT_WEIGHT * min(1.0, sim / 0.6), 2)
                 pref = Preference(field=field, value=label, weight=weight, source=source)
-                (up.likes if weight > 0 else up.dislikes).append(pref)
+                if pref.key not in said:
+                    said.add(pref.key)
+                    (up.likes if weight > 0 else up.dislikes).append(pref)
 
-    def _leftovers(self, t: Turn, words: list[tuple[int, str]]) -> list[str]:
-        """Words no rule explained, kept as something to look for only when they come close to
-        the catalog's own labels; the rest is the reader's situation, dropped as context."""
+    def _leftovers(self, t: Turn, words: list[tuple[int, str]]) -> tuple[list[str], list[str]]:
+        """Words no rule explained: (something to look for, context). Only words that come close
+        to what the catalog describes are looked for; the rest is the reader's situation."""
         kept: list[str] = []
         dropped: list[str] = []
+        formats = [w for _, w in words if w in FORMAT_WORDS]
+        if formats:
+            t.up.note(f"'{' '.join(dict.fromkeys(formats))}' ignored: the catalog has no formats, editions or prices",
+                      "unapplied")
+        words = [(i, w) for i, w in words if w not in FORMAT_WORDS and w not in CONTEXT_WORDS]
         for group in _runs(words):
             phrase = " ".join(w for _, w in group)
             if self.descriptors.relevance(phrase) >= RELEVANT:
@@ -125,7 +142,7 @@ class TasteRules:
                 (kept if self.descriptors.relevance(w) >= RELEVANT else dropped).append(w)
         if dropped:
             t.up.note("read as context: " + " ".join(dropped), "info")
-        return kept
+        return kept, dropped
 
 
 def _runs(words: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:

@@ -65,6 +65,8 @@ class Preference(BaseModel):
     weight: float = Field(1.0, ge=-3.0, le=3.0)
     source: str = ""
     origin: Origin = Field("request", description="request, taste (kept across requests) or memory")
+    meaning: str | None = Field(None, description="for a free-text descriptor: what it is matched by, by "
+                                "embedding ('uplifting' -> 'uplifting hopeful heartwarming feel-good story')")
 
     @property
     def key(self) -> str:

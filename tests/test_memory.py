@@ -26,14 +26,20 @@ def store(settings) -> SessionStore:
 
 
 def fantasy_state() -> PreferenceState:
+    """A session's state: this request (fantasy from the 90s, not Tolkien, with dragons) and the
+    user's taste (loves fantasy, dislikes horror, liked one book, turned one down, read Austen)."""
     return PreferenceState(
         constraints=[Constraint(field="genres", op="include", value="fantasy"),
                      Constraint(field="year", op="gte", value=1990),
-                     Constraint(field="authors", op="exclude", value="J.R.R. Tolkien")],
-        likes=[Preference(field=None, value="dragons", weight=1.0)],
-        dislikes=[Preference(field="genres", value="horror", weight=-1.0)],
+                     Constraint(field="authors", op="exclude", value="J.R.R. Tolkien"),
+                     Constraint(field="authors", op="exclude", value="Jane Austen",
+                                source="read everything by Jane Austen")],
+        likes=[Preference(field=None, value="dragons", weight=1.0),
+               Preference(field="genres", value="fantasy", weight=1.0, origin="taste")],
+        dislikes=[Preference(field="genres", value="horror", weight=-1.0, origin="taste")],
         rejected_items=[ItemRef(id="5", title="The Hobbit")],
         liked_items=[ItemRef(id="2", title="Harry Potter and the Sorcerer's Stone")],
+        read_items=[ItemRef(id="10", title="Pride and Prejudice")],
     )
 
 
@@ -150,17 +156,15 @@ def test_longterm_remember_recall_round_trip(settings):
     n = memory.remember("alice", "s1", "demo", fantasy_state())
 
     got = memory.recall("alice", "demo")
-    assert len(got) == n == 6  # 2 include/exclude constraints, 1 like, 1 dislike, 1 liked, 1 rejected item
-    by_kind = {(e.kind, e.field, e.value) for e in got}
-    assert ("like", "genres", "fantasy") in by_kind
-    assert ("dislike", "authors", "J.R.R. Tolkien") in by_kind
-    assert ("dislike", "genres", "horror") in by_kind
-    assert ("like", None, "dragons") in by_kind
-    assert ("rejected_item", None, "5") in by_kind and ("liked_item", None, "2") in by_kind
+    # taste only: not the request's constraints nor its free words ("dragons", 1990s, not Tolkien)
+    assert {(e.kind, e.field, e.value) for e in got} == {
+        ("like", "genres", "fantasy"), ("dislike", "genres", "horror"), ("read_person", "authors", "Jane Austen"),
+        ("liked_item", None, "2"), ("rejected_item", None, "5"), ("read_item", None, "10")}
+    assert len(got) == n == 6
     assert all(e.session_id == "s1" and e.at > 0 for e in got)
 
-    hits = memory.recall("alice", "demo", query="dragons", limit=1)
-    assert [h.value for h in hits] == ["dragons"] and hits[0].score is not None
+    hits = memory.recall("alice", "demo", query="horror", limit=1)
+    assert [h.value for h in hits] == ["horror"] and hits[0].score is not None
 
 
 def test_longterm_memory_survives_a_new_instance(settings):
@@ -171,14 +175,14 @@ def test_longterm_memory_survives_a_new_instance(settings):
 def test_longterm_users_are_isolated(settings):
     memory = LongTermMemory(settings)
     memory.remember("alice", "s1", "demo", fantasy_state())
-    bob_state = PreferenceState(likes=[Preference(field=None, value="submarines")])
+    bob_state = PreferenceState(likes=[Preference(field="genres", value="westerns", origin="taste")])
     memory.remember("bob", "s2", "demo", bob_state)
 
-    for query in (None, "dragons fantasy Tolkien Hobbit", "submarines"):
+    for query in (None, "dragons fantasy Tolkien Hobbit", "westerns"):
         bob = memory.recall("bob", "demo", query=query, limit=50)
-        assert [e.value for e in bob] == ["submarines"], query
+        assert [e.value for e in bob] == ["westerns"], query
         alice = memory.recall("alice", "demo", query=query, limit=50)
-        assert "submarines" not in {e.value for e in alice}
+        assert "westerns" not in {e.value for e in alice}
         assert len(alice) == 6
     assert memory.recall("carol", "demo") == []
     assert memory.recall("carol", "demo", query="dragons") == []
@@ -206,12 +210,48 @@ def test_longterm_remember_is_an_idempotent_upsert(settings):
 
 def test_longterm_recall_can_exclude_the_current_session(settings):
     memory = LongTermMemory(settings)
-    memory.remember("alice", "old", "demo", PreferenceState(likes=[Preference(field=None, value="pirates")]))
-    memory.remember("alice", "now", "demo", PreferenceState(likes=[Preference(field=None, value="robots")]))
+    memory.remember("alice", "old", "demo", PreferenceState(liked_items=[ItemRef(id="1", title="A")]))
+    memory.remember("alice", "now", "demo", PreferenceState(liked_items=[ItemRef(id="2", title="B")]))
 
     got = memory.recall("alice", "demo", exclude_session="now")
 
-    assert [e.value for e in got] == ["pirates"]
+    assert [e.value for e in got] == ["1"]
+
+
+def test_longterm_latest_verdict_on_a_subject_replaces_the_earlier_one(settings):
+    memory = LongTermMemory(settings)
+    memory.remember("alice", "s1", "demo", PreferenceState(liked_items=[ItemRef(id="7", title="The Hobbit")]))
+    memory.remember("alice", "s2", "demo", PreferenceState(rejected_items=[ItemRef(id="7", title="The Hobbit")]))
+    memory.remember("alice", "s2", "demo", PreferenceState(
+        dislikes=[Preference(field="genres", value="horror", weight=-1, origin="taste")]))
+    memory.remember("alice", "s3", "demo", PreferenceState(
+        likes=[Preference(field="genres", value="horror", weight=1, origin="taste")]))
+
+    got = {(e.kind, e.value) for e in memory.recall("alice", "demo")}
+
+    assert got == {("rejected_item", "7"), ("like", "horror")}
+
+
+def test_longterm_forget_one_subject_or_everything(settings):
+    memory = LongTermMemory(settings)
+    memory.remember("alice", "s1", "demo", fantasy_state())
+    memory.remember("bob", "s2", "demo", fantasy_state())
+
+    assert memory.forget("alice", "demo", "genres:fantasy") == 1
+    assert memory.forget("alice", "demo", "item:2") == 1
+    assert memory.forget("alice", "demo", "item:999") == 0
+    left = {e.key for e in memory.recall("alice", "demo")}
+    assert "genres:fantasy" not in left and "item:2" not in left and "item:5" in left
+    assert len(memory.recall("bob", "demo")) == 6  # only alice's went
+    assert memory.forget("alice") == 4 and memory.recall("alice", "demo") == []
+
+
+def test_longterm_recalled_entries_are_not_written_back(settings):
+    """A forgotten memory must not come back from the session that had recalled it."""
+    memory = LongTermMemory(settings)
+    state = PreferenceState(liked_items=[ItemRef(id="2", title="X", remembered=True)],
+                            likes=[Preference(field="genres", value="fantasy", weight=0.3, origin="memory")])
+    assert memory.remember("alice", "s1", "demo", state) == 0
 
 
 def test_longterm_empty_state_stores_nothing(settings):

@@ -378,7 +378,7 @@ def test_recall_memory_without_memory_or_user_is_empty(demo_catalog, demo_settin
 
 def test_recall_memory_returns_own_entries_only(demo_catalog, demo_settings, user_id):
     memory = LongTermMemory(demo_settings)
-    state = PreferenceState(likes=[Preference(field="genres", value="horror")],
+    state = PreferenceState(likes=[Preference(field="genres", value="horror", origin="taste")],
                             rejected_items=[ItemRef(id="3", title="Twilight")])
     memory.remember(user_id, "old-session", demo_catalog.name, state)
     mine = run(ToolContext(catalog=demo_catalog, memory=memory, user_id=user_id, session_id="new"), "recall_memory")

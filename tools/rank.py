@@ -69,7 +69,7 @@ class PreferenceScorer:
         prefs = np.zeros(n)
         text_prefs = [p for p in state.likes + state.dislikes if p.field is None]
         if text_prefs:
-            vecs = [catalog.embed_query(p.value) for p in text_prefs]
+            vecs = [catalog.embed_query(p.meaning or p.value) for p in text_prefs]
             for p, v in zip(text_prefs, vecs, strict=True):
                 prefs += p.weight * np.clip(emb @ v - 0.2, 0, None)
         for p in state.likes + state.dislikes:
