@@ -23,6 +23,7 @@ _PEOPLE = (r"(?:daughter|son|kid|kiddo|child|niece|nephew|grandson|granddaughter
 RE_AGE = re.compile(
     rf"\b{_NUM} ?-? ?(?:years?|yrs?|y) ?-? ?(?:olds?)\b|\b{_NUM} ?(?:yo|y ?/ ?o|yr olds?)\b|\b(\d{{1,2}})yo\b"
     rf"|\b{_PEOPLE}(?: \w+){{0,3}}? (?:is|turns|turned|just turned|aged?|who is|who's|\() ?{_NUM}\b"
+    rf"|\b(?:he'?s|she'?s|they'?re|he is|she is|they are) {_NUM}\b(?! (?:pages|minutes|books|chapters))"
     rf"|\b(?:i'?m|i am) {_NUM}\b(?! (?:pages|minutes|books))"
     rf"|\b{_NUM}(?:th|st|nd|rd) grade(?:rs?)?\b")
 AGE_WORDS = {
@@ -41,6 +42,7 @@ RE_AGE_WORD = re.compile(r"\bfor (?:a |an |my |our |the )?(" + "|".join(
 class Audience:
     age: float
     span: tuple[int, int]  # character span in the joined tokens
+    explicit: bool = False  # "for adults", "adult fantasy": not only an age said in passing
 
 
 def find_audience(joined: str) -> Audience | None:
@@ -57,7 +59,7 @@ def find_audience(joined: str) -> Audience | None:
     if m:
         word = next(g for g in m.groups() if g is not None)
         age = AGE_WORDS.get(word.replace(" ", "-") if word.replace(" ", "-") in AGE_WORDS else word, 30)
-        return Audience(age=float(age), span=m.span())
+        return Audience(age=float(age), span=m.span(), explicit=True)
     return None
 
 
@@ -67,14 +69,18 @@ def audience_update(schema: CatalogSchema, audience: Audience, up: StateUpdate, 
     if not field or not schema.audience:
         return False
     age = audience.age
+    # a child's age leans hard; a teenager reads widely, so it leans less
+    lean = 1.5 if age < 13 else 0.8
     for value, (low, high) in schema.audience.items():
         if age >= ADULT:
-            if high < ADULT:  # children's books and teen fiction, for a grown-up reader
-                up.dislikes.append(Preference(field=field, value=value, weight=-1.5, source=source))
+            if high <= ADULT and audience.explicit:  # "for adults": no children's books or teen fiction
+                up.add_constraints.append(Constraint(field=field, op="exclude", value=value, source=source))
+            elif high <= 12:  # an adult said their age: children's books only lean away
+                up.dislikes.append(Preference(field=field, value=value, weight=-1.0, source=source))
         elif low >= ADULT:
             up.add_constraints.append(Constraint(field=field, op="exclude", value=value, source=source))
         elif low <= age <= high:
-            up.likes.append(Preference(field=field, value=value, weight=1.5, source=source))
+            up.likes.append(Preference(field=field, value=value, weight=lean, source=source))
         elif high < age - 2 or low > age + 3:
             up.dislikes.append(Preference(field=field, value=value, weight=-1.0, source=source))
     who = "adults" if age >= ADULT else f"a reader of about {age:g}"

@@ -27,6 +27,7 @@ RETRACT_AFTER = ("is fine", "are fine", "is ok", "are ok", "is okay", "are okay"
 SOFT_NEG = ("don't like", "dont like", "do not like", "didn't like", "didnt like", "did not like", "don't really like",
             "dont really like", "don't love", "dislike", "not a fan of", "not a big fan of", "not really a fan of",
             "not into", "not really into", "not big on", "less", "fewer", "not too", "not so", "not very", "too much",
+            "too", "way too", "light on", "go easy on", "not much of",
             "not much", "not crazy about", "not keen on", "rather not", "prefer not", "not for me", "isn't for me")
 HARD_NEG = ("no more", "no", "not", "nothing", "without", "avoid", "except", "exclude", "excluding", "none", "never",
             "hate", "hated", "can't stand", "cant stand", "cannot stand", "detest", "don't want", "dont want",
@@ -34,6 +35,7 @@ HARD_NEG = ("no more", "no", "not", "nothing", "without", "avoid", "except", "ex
             "no longer", "stop", "aren't", "isn't", "neither", "nor", "nothing like", "not like", "none of",
             "anything except", "no more of", "minus", "but")
 SOFT_POS = ("i like", "i love", "i enjoy", "i really like", "i really love", "fan of", "big fan of", "i'm into",
+            "loves", "likes", "enjoys", "adores", "is into", "are into", "got into",
             "im into", "into", "really into", "i adore", "loved", "enjoyed", "liked", "love", "enjoy", "more",
             "like", "something like", "prefer", "i prefer", "preferably", "ideally", "especially", "a lot of")
 REQUEST = ("i'd like", "id like", "would like", "i would love", "i'd love", "i want", "looking for", "give me",
@@ -50,7 +52,7 @@ ITEM_CUES = (
             "really liked", "really enjoyed", "fan of", "big fan of")
     + _cues("more_like", "more like", "more of", "another like", "others like", "more similar to", "more books like",
             "more stuff like", "something else like", "again like")
-    + _cues("anchor", "like", "similar to", "in the vein of", "reminds me of", "as good as", "along the lines of",
+    + _cues("anchor", "like", "similar to", "in the vein of", "reminds me of", "as good as", "along the lines of", "than",
             "same vibe as", "compared to", "something like")
     + _cues("rejected", *SOFT_NEG, *HARD_NEG, "disliked", "didn't enjoy", "couldn't finish", "boring")
 )
@@ -120,7 +122,8 @@ RE_ACCEPT = re.compile(
 RE_ASK = re.compile(
     r"\b(who (wrote|directed|made|is the author|is it by)|tell me (more )?about|what'?s (it|that|#?\d+|the \w+ one)"
     r" about|what is (it|that|#?\d+|the \w+ one) about|when was|what year|how (long|many pages|old) is"
-    r"|any good|worth (reading|it|watching|the read)|more (info|information|details) (on|about)"
+    r"|any good(?! (?:\w+ )?(?:books?|novels?|stories|reads|movies|films|series|ones|fantasy|thrillers?|romances?))"
+    r"|worth (reading|it|watching|the read)|more (info|information|details) (on|about)|tell me more\b"
     r"|details (of|on|about)|how is (it|#?\d+|the \w+ one) rated|what'?s the rating|what genre is"
     r"|what kind of \w+ is)\b")
 RE_NONE_OF_THESE = re.compile(
@@ -159,7 +162,8 @@ RE_CONTEXT = re.compile(
     r"|in (?:like )?(?:a|one|two|\d+) (?:day|days|week|weeks|month|months|sitting|night)"
     r"|(?:last|this|next) (?:night|week|weekend|month|year|summer|winter|spring|fall|autumn)"
     r"|(?:i'?ve|i have) had a (?:\w+ ){0,2}(?:week|day|month|year)|(?:a|my) (?:rough|long|hard|bad|busy|crazy) (?:week|day|month|year)"
-    r"|for (?:my|a|the|our) (?:commute|flight|trip|vacation|holiday|book club|bookclub|class|birthday|long drive|drive|train ride|beach trip)"
+    r"|for (?:my|a|the|our) (?:long )?(?:commute|flight|trip|vacation|holiday|book club|bookclub|class|birthday|drive"
+    r"|train ride|beach trip|weekend)"
     r"|on (?:the|a|my) (?:beach|bus|train|plane|flight|commute)|at bedtime|before bed"
     r"|(?:in|of) high school|in school|as a (?:kid|child|teen|teenager)|when i was (?:a )?(?:kid|young|\d+)"
     r"|kinda|sort of|kind of(?= \w+ed\b)|i guess|to be honest|honestly|literally|basically"
@@ -177,6 +181,7 @@ RE_NEW_TOPIC = re.compile(
     r"|\bchange of (?:pace|topic|subject|plans?)\b|\bswitch(?:ing)? (?:gears|it up|topics?)\b"
     r"|\b(?:different|new|another|separate) (?:request|question|topic|search)\b|\bon a different note\b"
     r"|\b(?:totally|completely) different\b|\bmoving on\b|\bforget (?:that|those|all that|about that)\b"
+    r"|\binstead\s*[.!?]?$|^(?:what|how) about\b"
     r"|^(?:actually|wait|hmm+|ok|okay|alright)[ ,]+(?:i'?d like|i want|i need|give me|show me|let'?s|how about|"
     r"what about|can you|could you|something|a |an |some )")
 RE_MORE_TOPIC = re.compile(
@@ -188,7 +193,25 @@ RE_SERIES_NEXT = re.compile(
     r"|\b(?:the )?sequels?\b|\b(?:the )?rest of (?:the|this|that|these|those|it|them)(?: \w+){0,3}? "
     r"(?:series|books|trilogy|saga|novels)\b|\b(?:the )?rest of the series\b"
     r"|\bmore (?:of|from|in) (?:the|this|that) (?:series|trilogy|saga)\b|\bcontinue (?:the|this|that|with the) "
-    r"(?:series|trilogy|saga|story)\b|\bwhat comes (?:next|after)\b|\bbook (?:two|three|four|five|\d+) of\b")
+    r"(?:series|trilogy|saga|story)\b|\bcomes? (?:next|after)\b|\b(?:more|anything|something) after\b"
+    r"|\bafter (?:the )?(?:last|final) one\b|\bbook (?:\d{1,2}|two|three|four|five|six|seven)\b(?! of| in)")
+# Wanting to start a series, or its reading order: "where do I start with Discworld", "in what order"
+RE_SERIES_START = re.compile(
+    r"\b(?:where|how|which one|what book) (?:do|should|would|to) (?:i |you |we )?(?:start|begin)\b"
+    r"|\bstart(?:ing)? (?:with |the )|\b(?:which|what) one (?:do|should) i read first\b|\bread(?:ing)? order\b"
+    r"|\b(?:what|which|in what|in which) order\b|\bin order\b")
+# "the first book of a good mystery series": only first volumes
+RE_FIRST_OF_SERIES = re.compile(
+    r"\b(?:the )?first (?:book|one|volume|novel|installment|instalment)s? (?:of|in) (?:a|an|some|any|the)?"
+    r"(?: \w+){0,3}? (?:series|trilogy|saga)\b|\b(?:start|begin|get into) a (?:new |good )?(?:\w+ )?series\b")
+# "who else writes like that", "other authors like him": not the author(s) just named
+RE_OTHER_PEOPLE = re.compile(
+    r"\bwho else (?:writes|wrote)\b|\bother (?:authors|writers)\b|\b(?:authors|writers) like\b"
+    r"|\bwho writes like\b|\bsomeone (?:else )?(?:like|similar to)\b|\bsimilar (?:authors|writers)\b")
+# "anything like it?", "what else is like it", "in the same vein": more like the item just named
+RE_LIKE_IT = re.compile(
+    r"\b(?:like|similar to) (?:it|that|this|that one|this one|them|those)\b|\bsimilar\b|\bsame vein\b"
+    r"|\bsame (?:kind|sort|type|feel|vibe|style)\b|\bequally\b|\bmore like that\b|\bin that vein\b")
 # "read everything by X", "read all of X's books", "read every single X book"
 RE_READ_ALL = re.compile(
     r"\b(?:read|finished|devoured|gone through|went through|been through|exhausted|binged)"
@@ -219,7 +242,8 @@ CONTEXT_WORDS = frozenset("""mom mum mother dad father parents daughter son kid 
     vacation trip flight plane airport beach pool commute bus train subway bedtime night nights morning evening
     weekend week weeks month months year years summer winter spring autumn fall today tonight tomorrow lately
     rainy sunny cold hot tired sick busy stressed bored lonely sad happy mood rough hard long day days hour hours
-    minutes time eyesight glasses retirement hospital surgery recovering work job office lunch""".split())
+    minutes time eyesight glasses retirement hospital surgery recovering work job office lunch twice again
+    tons lots heaps bunch ones""".split())
 # Formats and offers the catalog knows nothing of: said plainly rather than searched.
 FORMAT_WORDS = frozenset("""audiobook audiobooks audible kindle ebook ebooks e-book nook hardcover hardback paperback
     paperbacks edition editions print large signed copy copies free cheap price priced dollars unlimited netflix

@@ -37,6 +37,10 @@ LEXICON: dict[str, tuple[str, str]] = {
     "fluffy": ("light fluffy fun romance chick lit", "heavy dark violent horror"),
     "fun": ("fun entertaining adventure", "bleak heavy"),
     "funny": ("funny humorous comedy comic", "dark grim horror tragic"),
+    "humour": ("funny humorous comedy comic", "dark grim horror tragic"),
+    "humor": ("funny humorous comedy comic", "dark grim horror tragic"),
+    "predictable": ("predictable formulaic", ""),
+    "formulaic": ("predictable formulaic", ""),
     "hilarious": ("hilarious funny humorous comedy", "dark grim horror tragic"),
     "humorous": ("humorous funny comedy comic", "dark grim horror"),
     "witty": ("witty clever funny humorous", ""),
@@ -116,7 +120,6 @@ LEXICON: dict[str, tuple[str, str]] = {
     "heavy": ("heavy dark serious", "light fluffy"),
     "serious": ("serious literary", ""),
     "easy": ("easy light quick read", "dense heavy"),
-    "short": ("short quick read", ""),
     "realistic": ("realistic contemporary fiction", "fantasy magic"),
     "weird": ("weird strange surreal", ""),
     "inspiring": ("inspiring uplifting true story", "dark horror crime"),
@@ -128,7 +131,7 @@ LEXICON: dict[str, tuple[str, str]] = {
 #: words whose gloss is matched against the items' text only: their nearest labels are noise
 #: ("gentle" is nearest to short stories, "fluffy" to erotic romance, "slow" to short stories)
 NO_HINTS = frozenset("gentle light fluffy fun slow easy inspiring inspirational big picture dark grim bleak weird "
-                     "short heavy quiet deep".split(" ")) | {"big picture"}
+                     "heavy quiet deep predictable formulaic".split(" ")) | {"big picture"}
 #: a phrase this close to some label of the catalog's kind field is about the items (measured on
 #: MiniLM: "pirates" 0.30, "revenge" 0.27, "island" 0.28; "week" 0.16, "put down" 0.16, "commute"
 #: 0.17; the words of a reader's life that score higher by accident are listed in cues.CONTEXT_WORDS)

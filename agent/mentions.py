@@ -321,7 +321,8 @@ class Linker:
                 elif key in index.series_keys and (key not in index.proper or self._series_context(tokens, i, i + n)
                                                  or not index.in_series(titles.get(key), index.series_keys[key])):
                     name = index.series_keys[key]
-                    out.append(_Candidate("series", i, i + n, name, name))
+                    end = i + n + (1 if i + n < len(tokens) and tokens[i + n] in SERIES_WORDS else 0)
+                    out.append(_Candidate("series", i, end, name, name))
                 elif key in index.series_short and self._series_context(tokens, i, i + n):
                     name = index.series_short[key]
                     out.append(_Candidate("series", i, i + n, name, name, ["series word"]))

@@ -22,7 +22,8 @@ def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
     parts = list(state.keywords)
     parts += [p.meaning or p.value for p in state.likes]
     parts += [str(c.value) for c in state.constraints if c.op == "include" and c.field not in catalog.schema.people]
-    parts += [a.title for a in state.anchors[-2:]]
+    # (no anchor titles: items are embedded without theirs, so a title searches for nothing;
+    # similar_items finds what is like an anchor)
     text = ", ".join(dict.fromkeys(p for p in parts if p))
     if len(text) > MAX_QUERY_CHARS:  # a huge free-text message: keep whole words up to the limit
         text = text[: MAX_QUERY_CHARS + 1].rsplit(" ", 1)[0][:MAX_QUERY_CHARS].rstrip(" ,")
@@ -53,7 +54,7 @@ def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, 
     else:
         calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "scope": "catalog", "limit": RETRIEVE},
                                  why="no description yet: the most popular items that fit"))
-    for anchor in state.anchors[-2:] + state.liked_items[-1:]:
+    for anchor in list({r.id: r for r in state.anchors[-2:] + state.liked_items[-1:]}.values()):
         calls.append(PlannedCall(tool="similar_items", args={"item_id": anchor.id, "limit": 100, "mode": "merge"},
                                  why=f"like {anchor.title}"))
     known = series_rows(catalog, known_series(catalog, state))

@@ -77,6 +77,9 @@ def _recommendations(agent, session, utterance: str, parsed: ParseResult, plan: 
         written = lead_in(llm, catalog, utterance, state, agent.domain, reply.items, reply.llm_calls)
         if written:
             reply.message = written + " " + reply.message
+    told = [n.text[0].upper() + n.text[1:] + "." for n in parsed.update.notes if n.kind == "tell"]
+    if told:
+        reply.message = " ".join(told) + " " + reply.message
     unapplied = [n.text for n in parsed.update.notes if n.kind == "unapplied"]
     if unapplied:
         reply.message += " " + unapplied_sentence(unapplied)

@@ -94,6 +94,8 @@ class _Spread:
         self.series_field, self.people = schema.series, schema.people[:1]
         wanted = {(c.field, str(c.value).lower()) for c in state.constraints if c.op == "include"}
         self.wanted = wanted
+        if any(field == self.series_field or field in schema.people for field, _ in wanted):
+            self.people = []  # asked for a series or an author: its author may fill the list
         self.counts: dict[tuple[str, str], int] = {}
 
     def _keys(self, item: Item) -> list[tuple[tuple[str, str], int]]:

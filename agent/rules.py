@@ -137,6 +137,7 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         self._numbers(t)                                # 3. numbers and ranges
         self._relative(t)                               # 4. "newer", "more popular"
         self._values(t)                                 # 5. people, then categorical values
+        self._other_people(t)                           #    "who else writes like that"
         self._descriptors(t)                            # 6. "uplifting", "less gory", by meaning
         self._less(t)                                   #    "less dark"
         self._field_retractions(t)                      # 7. "any year is fine"
@@ -199,7 +200,7 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
                 found.append(Match("value", i, i + 1, hit[0], hit[1], hit[1], 90.0))
                 t.taken[i] = True
         found.sort(key=lambda m: m.start)
-        either = _alternatives(t.tokens, found)
+        either = _alternatives(t.tokens, found, self.catalog.schema.people)
         for k, m in enumerate(found):
             t.taken[m.start : m.end] = True
             t.structured += 1
@@ -212,20 +213,27 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         value = m.value
         if m.kind == "person" and self._read_everything(t, m):
             return
-        taste = nearest_cue(t.tokens, t.clause, m.start, TASTE_CUES) is not None
+        taste = _taste_said(t, m.start)
+        if polarity in ("request", "soft_pos") and t.reasons[m.start]:
+            polarity = "soft_neg"  # "Twilight was awful, the romance was so creepy": a reason, not a wish
+        elif polarity == "request" and t.praise[m.start]:
+            polarity = "soft_pos"  # "loved The Martian, the humor and the science": what it liked, not a filter
         if polarity == "retract":
             for op in ("include", "exclude"):
                 up.remove_keys.append(Constraint(field=m.field, op=op, value=value).key)
             up.remove_keys.append(Preference(field=m.field, value=value).key)
             up.note(f"retracted {value}", "retracted")
         elif polarity == "hard_neg":
+            if m.kind == "person":
+                t.mark_reasons(m.start)  # "can't stand Goodkind, his books are just long lectures"
             up.add_constraints.append(Constraint(field=m.field, op="exclude", value=value, source=source))
-            if taste:  # "I hate horror": excluded now, and remembered as a dislike
-                up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source, origin="taste"))
+            # "no horror", "nothing by Tolkien": excluded now, and a standing dislike to remember
+            up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source, origin="taste"))
         elif polarity == "soft_neg":
             up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source,
                                           origin="taste" if taste else "request"))
-        elif polarity == "soft_pos" or alternative:
+        elif polarity == "soft_pos" or alternative or " ".join(t.tokens[m.start : m.end]) in self.vocab.topics:
+            # a subject ("about dragons", "non-fiction about space") leans; only a kind demands
             up.likes.append(Preference(field=m.field, value=value, weight=1.0, source=source,
                                        origin="taste" if taste else "request"))
         else:
@@ -296,6 +304,16 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         return keywords, list(dict.fromkeys(keywords + avoid + context + avoid_context))
 
 
+def _taste_said(t: Turn, start: int) -> bool:
+    """Whether a statement of taste ("I love", "not a fan of") governs the words at ``start``
+    within their sentence: "I love fantasy, especially Sanderson" is taste for both."""
+    lo = start
+    while lo > 0 and t.tokens[lo - 1] not in (".", "!", "?", ";"):
+        lo -= 1
+    clause = [0] * (start - lo + 1)
+    return nearest_cue(t.tokens[lo : start + 1], clause, start - lo, TASTE_CUES) is not None
+
+
 def _defuse(up: StateUpdate) -> None:
     """A message that tries to instruct the assistant changes nothing hard: its values become
     soft preferences and its bounds are dropped; an item it names can only be an anchor."""
@@ -311,14 +329,16 @@ def _defuse(up: StateUpdate) -> None:
     up.reset = False
 
 
-def _alternatives(tokens: list[str], found: list[Match]) -> set[int]:
-    """Indices of values offered as alternatives ("fantasy or sci-fi"): soft, since a hard
-    include of both would ask for items that are both."""
+def _alternatives(tokens: list[str], found: list[Match], people: list[str]) -> set[int]:
+    """Indices of values offered as alternatives ("fantasy or sci-fi"; "Binchy and Pilcher",
+    since a book is rarely by both): soft, since a hard include of both would ask for items
+    that are both."""
     out = set()
     for k in range(len(found) - 1):
         a, b = found[k], found[k + 1]
         between = [w for w in tokens[a.end : b.start] if w != ","]
-        if a.field == b.field and between in (["or"], ["and", "or"], ["and", "/", "or"], ["/"]):
+        joined = between in (["or"], ["and", "or"], ["and", "/", "or"], ["/"])
+        if a.field == b.field and (joined or a.field in people and between in (["and"], [], ["&"])):
             out |= {k, k + 1}
     return out
 

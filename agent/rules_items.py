@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from recpilot.agent.clauses import nearest_cue
+from recpilot.agent.clauses import nearest_cue, polarity_at
 from recpilot.agent.cues import (
     CLAUSE_BREAKS,
     FILLER,
     ITEM_AFTER,
     ITEM_CUES,
     ORDINALS,
+    RE_LIKE_IT,
     RE_NONE_OF_THESE,
     RE_READ_SHOWN,
     RE_SEEN_SHOWN,
@@ -27,7 +28,7 @@ from recpilot.agent.cues import (
 from recpilot.agent.mentions import Linker, MentionIndex, token_offsets
 from recpilot.agent.stance import StanceModel, StanceReading
 from recpilot.agent.turn import Mention, Turn
-from recpilot.agent.vocabulary import STOPWORDS, Vocabulary
+from recpilot.agent.vocabulary import ITEM_NOUNS, STOPWORDS, Vocabulary
 from recpilot.catalog import Catalog
 from recpilot.preferences import Constraint, ItemRef, Preference
 
@@ -102,12 +103,22 @@ class ItemRules:
         for i, tok in enumerate(tokens):
             if t.taken[i]:
                 continue
+            count = _COUNTS.get(tokens[i + 1]) if tok in ("first", "top") and i + 1 < len(tokens) else None
+            if count and shown and (i + 2 >= len(tokens) or tokens[i + 2] not in ITEM_NOUNS | {"books"}):
+                # "read the first two already": the first items shown, not the first of a series
+                span = 3 if i + 2 < len(tokens) and tokens[i + 2] in ("ones", "of") else 2
+                t.taken[i : i + span] = True
+                t.structured += 1
+                out += [(i, ref) for ref in (self._ref(x) for x in shown[:count]) if ref is not None]
+                continue
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             n, span, target = None, 1, None
             if tok.startswith("#") and tok[1:].isdigit():
                 n = int(tok[1:])
             elif tok in ORDINALS and (nxt in REF_NOUNS or (i and tokens[i - 1] in ("the", "your", "that"))
                                       and (nxt is None or nxt in REF_FOLLOW)):
+                if nxt in REF_NOUNS and i + 2 < len(tokens) and tokens[i + 2] in ("of", "in"):
+                    continue  # "the first book of a mystery series": not the first item shown
                 n = ORDINALS[tok]
             elif tok == "last" and nxt in REF_NOUNS:
                 n = len(shown)
@@ -162,6 +173,13 @@ class ItemRules:
         """Per item named: asked about, accepted, already seen, rejected, liked or an anchor."""
         up = t.up
         labels = [self._item_cue(t, start) for start, _ in refs]
+        spans = [_item_span(t, start) for start, _ in refs]
+        for k in range(1, len(refs)):  # "read Dune, Foundation and Hyperion": one cue for the list
+            between = t.tokens[spans[k - 1][1] : spans[k][0]]
+            if labels[k] is None and labels[k - 1] and all(w in (",", "and", "or", "&", "plus") for w in between):
+                labels[k] = labels[k - 1]
+        if RE_SEEN_SHOWN.search(t.joined):  # "the 2nd one sounds good but I've read it"
+            labels = ["seen" if label in ("liked", None) else label for label in labels]
         asked = accepted = None
         if ask is not None:
             same = [ref for (start, ref) in refs if t.clause[start] == t.clause[t.span(ask)[0]]]
@@ -170,8 +188,7 @@ class ItemRules:
             ok = [(start, ref) for (start, ref), label in zip(refs, labels, strict=True) if label != "rejected"]
             same = [ref for start, ref in ok if t.clause[start] == t.clause[t.span(accept)[0]]]
             accepted = (same or [ref for _, ref in ok][-1:] or [None])[0] or self._implicit(t, accept)
-        spans = [_item_span(t, start) for start, _ in refs]
-        readings = self._readings(t, spans) if any(label in ("seen", None) for label in labels) else []
+        readings = self._readings(t, spans) if any(label in ("seen", None, "anchor") for label in labels) else []
         for k, ((start, ref), label) in enumerate(zip(refs, labels, strict=True)):
             if asked is not None and ref.id == asked.id:
                 continue
@@ -185,15 +202,29 @@ class ItemRules:
                 up.note(f"already read/seen: {ref.title}", "read", ref.id)
             elif label == "rejected":
                 up.rejected_items.append(ref)
+                t.mark_reasons(start)
             else:
                 if label in ("liked", "more_like"):
                     up.liked_items.append(ref)
+                    t.mark_reasons(start, praise=True)
                 up.anchors.append(ref)
+        self._like_it(t)
         if asked is not None:
             up.asked_item = asked
         if accepted is not None:
             up.accepted_item = accepted
             up.liked_items.append(accepted)
+
+    def _like_it(self, t: Turn) -> None:
+        """"just finished X ... anything like it?": X, read or liked, is what to find more like."""
+        m = RE_LIKE_IT.search(t.joined)
+        up = t.up
+        if m is None or up.anchors or polarity_at(t.tokens, t.clause, *t.span(m)) in ("hard_neg", "soft_neg"):
+            return
+        found = [mention.ref for mention in t.mentions if mention.label in ("seen", "liked", None)]
+        if found:
+            up.anchors += found
+            up.note("more like " + ", ".join(r.title for r in found), "info")
 
     def _implicit(self, t: Turn, cue: re.Match) -> ItemRef | None:
         """The item meant when none is named ("sounds great, I'll take it", "what's it about?"):
@@ -273,12 +304,18 @@ def _item_span(t: Turn, start: int) -> tuple[int, int]:
     return start, end
 
 
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+
+
 def _stance(label: str | None, reading: StanceReading | None) -> str | None:
     """A cue settles an item ("loved X", "hated X", "something like X"); where it leaves that
     open ("just finished X and couldn't put it down", "X was way too slow", a bare "X"), the
     stance model's reading decides: read and liked, read and disliked, or only read. Having
     read something leans liked in the model's human data ("I've seen it" mostly is), so a read
     item counts as liked only on a clear reading."""
+    if label == "anchor" and reading is not None and reading.label == "liked" \
+            and reading.probs["liked"] >= SEEN_AND_LIKED:
+        return "liked"  # "a book like The Secret History, I loved the dark academia vibe"
     if label not in ("seen", None) or reading is None:
         return label
     if reading.label == "disliked":

@@ -70,7 +70,8 @@ class NumberRules:
             a, b = t.span(m)
             if name is None:
                 unit = t.tokens[b] if b < len(t.tokens) and t.tokens[b].isalpha() else ""
-                t.up.note(f"'{' '.join(t.tokens[a:b] + [unit]).strip()}' ignored: the catalog has no such field", "unapplied")
+                words = " ".join(t.tokens[a:b] + [unit]).strip()
+                t.up.note(f"'{words}' ignored: {missing_field(words)}", "unapplied")
                 t.taken[a : b + (1 if unit and unit not in STOPWORDS else 0)] = True
                 continue
             if name == schema.year and number < 1000:
@@ -92,7 +93,8 @@ class NumberRules:
             a, b = sorted(int(g) for g in m.groups() if g)
             if 1000 <= a <= 2100:
                 self._bound(t, m, y, [("gte", a), ("lte", b)])
-        for m in each(r"\b(?:(early|mid|late) (?:- )?)?(\d{2})?(\d)0 ?'?s\b"):
+        for m in each(r"\b(?:(early|mid|late) (?:- )?)?(\d{2})?(\d)0 ?'?s\b(?! (?:references?|nostalgia|vibes?|music"
+                      r"|pop|culture|kids?|movies|films|songs|style|aesthetic|feel|setting|fashion|games?|tv))"):
             part, head, digit = m.group(1), m.group(2), int(m.group(3))
             if head and digit == 0 and int(head) < 20:  # "the 1800s": a century
                 start, span = int(head) * 100, 100
@@ -114,6 +116,11 @@ class NumberRules:
             else:
                 strict = m.group(1) in ("after", "post", "newer than", "later than", "published after", "released after")
                 self._bound(t, m, y, [("gte", year + (1 if strict else 0))])
+        if self.max_year:  # "from the last few years": counted back from the newest item
+            for m in each(r"\b(?:the )?(?:last|past) (few|couple(?: of)?|\d{1,2}|two|three|four|five|ten) years\b"):
+                n = {"few": 3, "couple": 2, "couple of": 2, "two": 2, "three": 3, "four": 4, "five": 5,
+                     "ten": 10}.get(m.group(1)) or int(m.group(1))
+                self._bound(t, m, y, [("gte", self.max_year - n)])
         for m in each(r"\b(before|until|till|up to|older than|earlier than|pre|prior to|published before"
                       r"|released before) (\d{4})\b"):
             strict = m.group(1) not in ("until", "till", "up to")
@@ -186,7 +193,7 @@ class NumberRules:
                 t.take(m)
                 t.structured += 1
                 if name is None:
-                    up.note(f"'{m.group(0)}' ignored: the catalog has no such field", "unapplied")
+                    up.note(f"'{m.group(0)}' ignored: {missing_field(m.group(0))}", "unapplied")
                     continue
                 values = self.catalog.numeric[name][base_rows] if len(base_rows) else np.array([])
                 values = values[np.isfinite(values)]
@@ -197,6 +204,12 @@ class NumberRules:
                 pivot = float(np.median(values))
                 value = pivot + step if op == "gte" else pivot - step
                 up.add_constraints.append(Constraint(field=name, op=op, value=round(value, 2), source=m.group(0)))
+        if length is None:  # "nothing too long", "a short book", "a quick read": said plainly
+            m = re.search(r"\b(?:too long|long|short|lengthy|quick reads?|page count|pages|novellas?|doorstoppers?"
+                          r"|chunky|thick)\b", t.joined)
+            if m and t.free(m):
+                t.take(m)
+                up.note(f"'{m.group(0)}' ignored: {missing_field('pages')}", "unapplied")
         # obscure first, so "less well known" is not read as "well known"
         sorts = ((r"\b(obscure|lesser known|less known|less well known|not well known|hidden gems?|underrated"
                   r"|not popular|less popular|niche|unknown)\b", "obscure"),
@@ -216,6 +229,15 @@ class NumberRules:
                 t.up.dislikes.append(Preference(field=None, value=word, weight=-1.0, source=m.group(0)))
                 t.up.remove_keys.append(f"text:{word}")
                 t.structured += 1
+
+
+def missing_field(words: str) -> str:
+    """Why words about a field the catalog lacks were not applied, in plain words."""
+    if re.search(r"\$|dollars?|bucks|price|cheap|expensive|cost|free|euros?|pounds", words):
+        return "the catalog has no prices"
+    if re.search(r"pages?|long|short|length|quick|novella|minutes|hours|runtime", words):
+        return "the catalog has no page counts, so I can't choose by length"
+    return "the catalog has no such field"
 
 
 def numeric_field_words(schema) -> dict[str, str]:

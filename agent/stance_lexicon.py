@@ -112,6 +112,10 @@ IDIOMS: list[tuple[re.Pattern, str]] = [
      "my favorite"),
     (re.compile(r"\bdnf'?d?\b|\bdid not finish\b", re.I), "gave up on it"),
     (re.compile(r"\bbored me(?: to tears)?\b", re.I), "was boring"),
+    (re.compile(r"^\s*(?:omg|omfg|oh my god)\b", re.I), "I loved it,"),
+    (re.compile(r"\bruined (?:it|the (?:whole )?(?:series|book|ending|trilogy)|everything)(?: for me)?\b", re.I),
+     "hated it"),
+    (re.compile(r"\b(?:i )?need (?:another|more)(?: one)?(?: like (?:it|that))?\b", re.I), "loved it, I want more"),
 ]
 
 

@@ -52,8 +52,23 @@ class Turn:
     def __post_init__(self) -> None:
         self.joined = " ".join(self.tokens)
         self.taken = np.zeros(len(self.tokens), dtype=bool)
+        # tokens of a sentence that turns an item down (what it names there are its reasons), or
+        # that praises one ("loved The Martian, the humor and the science": what it liked in it)
+        self.reasons = np.zeros(len(self.tokens), dtype=bool)
+        self.praise = np.zeros(len(self.tokens), dtype=bool)
         self.clause = clause_ids(self.tokens)
         self.spans = _char_to_token(self.tokens)
+
+    def mark_reasons(self, i: int, praise: bool = False) -> None:
+        """Marks the sentence around token ``i`` as giving reasons for a dislike (or, with
+        ``praise``, what the user liked about an item)."""
+        lo = i
+        while lo > 0 and self.tokens[lo - 1] not in (".", "!", "?", ";", "but"):
+            lo -= 1
+        hi = i
+        while hi < len(self.tokens) and self.tokens[hi] not in (".", "!", "?", ";", "but"):
+            hi += 1
+        (self.praise if praise else self.reasons)[lo:hi] = True
 
     def span(self, m: re.Match, group: int | str = 0) -> tuple[int, int]:
         return self.spans[m.start(group)], self.spans[max(m.end(group) - 1, m.start(group))] + 1

@@ -110,6 +110,7 @@ class Vocabulary:
         self.values: dict[str, tuple[str, str]] = {}  # phrase -> (field, canonical)
         self.people: dict[str, tuple[str, str]] = {}
         self.surnames: dict[str, tuple[str, str, float]] = {}
+        self.topics: set[str] = set()  # value keys that name a subject ("dragons"), not a kind
         schema = catalog.schema
         own_keys: set[str] = set()
         for field in schema.categorical:
@@ -130,6 +131,9 @@ class Vocabulary:
             for alias, canonical in schema.synonyms.get(field, {}).items():
                 if canonical.lower() in vocab:
                     self._add_value(" ".join(tokenize(alias)), field, vocab[canonical.lower()])
+            for alias in schema.topics.get(field, []):  # "dragons": a subject, read as a soft wish
+                key = " ".join(tokenize(alias))
+                self.topics.update([key, *_number_variants(key)])
         self.stems = self._build_stems()
         self.people_choices = list(self.people)
         # typo correction guesses only among the catalog's own one-word values, and never for a

@@ -17,7 +17,7 @@ Op = Literal["include", "exclude", "gte", "lte"]
 #: taste ("I love fantasy": kept across requests and remembered), or recalled from memory.
 Origin = Literal["request", "taste", "memory"]
 #: What a parser note is about. ``unapplied`` notes are said back to the user in the reply.
-NoteKind = Literal["unapplied", "read", "retracted", "reset", "injection", "dropped_field", "rejected_shown",
+NoteKind = Literal["unapplied", "tell", "read", "retracted", "reset", "injection", "dropped_field", "rejected_shown",
                    "learned", "llm", "new_request", "series", "audience", "info"]
 #: How many earlier requests a session keeps set aside (restorable).
 MAX_SET_ASIDE = 3
@@ -123,7 +123,7 @@ class StateUpdate(BaseModel):
         None, description="what the user asks about the item: its author, year, rating, kind, length, or in general")
     accepted_item: ItemRef | None = None
     keywords: list[str] = Field(default_factory=list, description="free-text descriptors for retrieval")
-    sort: Literal["newer", "older", "popular", "obscure", "better_rated"] | None = None
+    sort: Literal["newer", "older", "popular", "obscure", "better_rated", "series_order"] | None = None
     reset: bool = False
     topic: Literal["refine", "new"] | None = Field(
         None, description="the parser's reading: refines the current request or starts a new one; None: undecided")
@@ -176,8 +176,9 @@ class PreferenceState(BaseModel):
 
         state.constraints = [c for c in state.constraints if keep_c(c) and c.key not in new_keys]
         state.constraints += _dedupe(update.add_constraints, lambda c: c.key)
-        # A value the user now likes can no longer be excluded, and vice versa.
-        liked_values = {(p.field, p.value.lower()) for p in update.likes}
+        # A value the user now asks for can no longer be excluded (a taste or a remembered like
+        # does not lift "none by Austen, I've read them all").
+        liked_values = {(p.field, p.value.lower()) for p in update.likes if p.origin == "request"}
         state.constraints = [
             c for c in state.constraints
             if not (c.op == "exclude" and (c.field, str(c.value).lower()) in liked_values)
@@ -226,21 +227,20 @@ class PreferenceState(BaseModel):
 
     # --- requests: a new one sets the current one aside ------------------------------------------
     def request_part(self) -> SetAside | None:
-        """The current request (what to look for now), or None when there is none. Excludes stay:
-        "nothing by Tolkien" is a standing wish, not part of one request."""
+        """The current request (what to look for now), or None when there is none. Excludes stay
+        ("nothing by Tolkien" is a standing wish), and so do item verdicts and what came from
+        memory; what the user said they like ("I like thrillers") steers this request only, and
+        lives on in long-term memory."""
         part = SetAside(
             key="", label="",
             constraints=[c for c in self.constraints if c.op != "exclude"],
-            likes=[p for p in self.likes if p.origin == "request"],
+            likes=[p for p in self.likes if p.origin != "memory"],
             dislikes=[p for p in self.dislikes if p.origin == "request"],
             anchors=list(self.anchors), keywords=list(self.keywords), sort=self.sort,
         )
         if not (part.constraints or part.likes or part.dislikes or part.anchors or part.keywords or part.sort):
             return None
-        labels = [c.describe() for c in part.constraints] + [p.value for p in part.likes]
-        labels += [f"not {p.value}" for p in part.dislikes] + [f"like {a.title}" for a in part.anchors]
-        labels += part.keywords + ([f"sorted: {part.sort}"] if part.sort else [])
-        part.label = ", ".join(dict.fromkeys(labels))[:120]
+        part.label = _request_label(part)
         return part
 
     def start_new_request(self) -> PreferenceState:
@@ -302,6 +302,27 @@ class PreferenceState(BaseModel):
     def seen_ids(self) -> set[str]:
         """Items never to recommend: rejected, liked (the user has them) or read."""
         return {r.id for r in self.rejected_items + self.liked_items + self.read_items}
+
+
+def _request_label(part: SetAside) -> str:
+    """A set-aside request in words ("fantasy, from the 1990s, darker, like The Hobbit")."""
+    labels = [str(c.value) for c in part.constraints if c.op == "include"]
+    bounds: dict[str, dict[str, float]] = {}
+    for c in part.constraints:
+        if c.op in ("gte", "lte"):
+            bounds.setdefault(c.field, {})[c.op] = float(c.value)
+    for name, b in bounds.items():
+        low, high = b.get("gte"), b.get("lte")
+        if low is not None and high is not None and low % 10 == 0 and high == low + 9 and low > 1000:
+            labels.append(f"from the {low:g}s")
+        elif low is not None and high is not None:
+            labels.append(f"{name} {low:g} to {high:g}")
+        else:
+            labels.append(f"{name} {'at least' if low is not None else 'at most'} {(low if low is not None else high):g}")
+    labels += [p.value for p in part.likes if p.weight > 0] + [f"not {p.value}" for p in part.dislikes]
+    labels += [f"like {a.title.split(' (')[0]}" for a in part.anchors] + part.keywords
+    labels += [f"{part.sort} first"] if part.sort else []
+    return ", ".join(dict.fromkeys(labels))[:120]
 
 
 def _without_words(phrase: str, words: set[str]) -> str:

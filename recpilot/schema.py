@@ -43,6 +43,9 @@ class CatalogSchema(BaseModel):
     synonyms: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="field -> {alias: canonical value} for the parser"
     )
+    topics: dict[str, list[str]] = Field(
+        default_factory=dict, description="field -> aliases that name a subject, not a kind ('dragons', 'space'): "
+        "read as a soft wish for their value, never a hard filter")
     series: str | None = Field(None, description="categorical field holding the item's series name (one value)")
     series_position: str | None = Field(None, description="numeric field holding the position in the series")
     evidence: dict[str, str] = Field(
@@ -128,6 +131,7 @@ class CatalogSchema(BaseModel):
             raise IngestError(f"invalid schema file {path}: {exc}") from exc
         for field, name in (synonyms_file or {}).items():
             schema.synonyms[field] = load_synonyms(path.parent / name)
+            schema.topics[field] = load_topics(path.parent / name)
         return schema
 
     @property
@@ -144,13 +148,24 @@ def load_synonyms(path: Path) -> dict[str, str]:
     raw = yaml.safe_load(path.read_text()) or {}
     seen: dict[str, set[str]] = {}
     for canonical, aliases in raw.items():
-        if canonical == "drop" or not isinstance(aliases, list):
+        if canonical in ("drop", "topics") or not isinstance(aliases, list):
             continue
         for alias in aliases:
             alias = str(alias).lower().strip()
             for variant in {alias, alias.replace("-", " "), alias.replace("-", "")}:
                 seen.setdefault(variant, set()).add(str(canonical))
     return {alias: next(iter(c)) for alias, c in seen.items() if len(c) == 1}
+
+
+def load_topics(path: Path) -> list[str]:
+    """The ``topics:`` list of a synonyms file: aliases that name a subject ("dragons", "space")."""
+    raw = yaml.safe_load(path.read_text()) or {}
+    topics = raw.get("topics") or []
+    out = []
+    for alias in topics if isinstance(topics, list) else []:
+        alias = str(alias).lower().strip()
+        out += list(dict.fromkeys([alias, alias.replace("-", " "), alias.replace("-", "")]))
+    return out
 
 
 class Item(BaseModel):

@@ -194,6 +194,10 @@ def load_genre_map(path: Path) -> tuple[dict[str, list[str]], set[str]]:
         problems.append("'drop' must be a list of strings")
         drop_list = []
     drop = set(drop_list)
+    topics = raw.pop("topics", None) or []
+    if not isinstance(topics, list) or not all(isinstance(x, str) for x in topics):
+        problems.append("'topics' must be a list of labels")
+        topics = []
     if len(drop) != len(drop_list):
         dups = sorted(k for k, n in collections.Counter(drop_list).items() if n > 1)
         problems.append(f"'drop' lists labels twice: {dups}")
@@ -217,6 +221,9 @@ def load_genre_map(path: Path) -> tuple[dict[str, list[str]], set[str]]:
     both = sorted(drop & set(label_to_genres))
     if both:
         problems.append(f"labels both mapped and dropped: {both}")
+    unmapped = sorted(set(topics) - set(label_to_genres))
+    if unmapped:
+        problems.append(f"'topics' lists labels that map to no genre: {unmapped}")
     if problems:
         raise BuildError(f"genre map {path}:\n  " + "\n  ".join(problems))
     return {k: sorted(v) for k, v in label_to_genres.items()}, drop

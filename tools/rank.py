@@ -80,12 +80,13 @@ class PreferenceScorer:
             if p.weight > 0:
                 for i in np.flatnonzero(hit):
                     reasons[i].append(f"you like {p.value}")
-        # closeness to named or liked items
-        anchor_ids = [a.id for a in state.anchors] + [a.id for a in state.liked_items]
-        anchor_rows = catalog.rows(list(dict.fromkeys(anchor_ids)))
+        # closeness to named, liked or (less) read items: their text, and the kinds they are
+        anchor_rows, anchor_weight = _anchors(catalog, state)
         anchors = np.zeros(n)
         if len(anchor_rows):
-            sims = emb @ np.asarray(catalog.embeddings[anchor_rows]).T
+            sims = 0.5 * (emb @ np.asarray(catalog.embeddings[anchor_rows]).T) + 0.5 * _kind_overlap(catalog, rows,
+                                                                                                anchor_rows)
+            sims *= anchor_weight[None, :]
             best = sims.argmax(axis=1)
             anchors = sims.max(axis=1)
             for i in np.argsort(-anchors)[: min(n, 20)]:
@@ -103,14 +104,19 @@ class PreferenceScorer:
             w["popularity"] = -0.3
         elif state.sort == "better_rated":
             w["rating"] += 0.3
+        order = None  # (values in [0, 1], weight): a sort by a numeric field
+        if state.sort == "series_order" and catalog.schema.series_position:
+            position = np.nan_to_num(catalog.numeric[catalog.schema.series_position], nan=99.0)
+            order = (minmax(position)[rows], -0.6)  # a series from its start
         elif state.sort in ("newer", "older") and catalog.schema.year:
-            years = minmax(catalog.numeric[catalog.schema.year])[rows]
-            w["year"] = 0.3 if state.sort == "newer" else -0.3
+            order = (minmax(catalog.numeric[catalog.schema.year])[rows], 0.3 if state.sort == "newer" else -0.3)
+        if order is not None:
+            w["order"] = order[1]
         total = sum(abs(v) for v in w.values()) or 1.0
         score = (w["query"] * sim_q + w["prefs"] * np.tanh(prefs) + w["anchors"] * anchors
                  + w["popularity"] * pop + w["rating"] * rating)
-        if "year" in w:
-            score += w["year"] * years
+        if order is not None:
+            score += order[1] * order[0]
         score /= total
         for i in range(n):
             if query and sim_q[i] > 0.45:
@@ -121,6 +127,37 @@ class PreferenceScorer:
 
 
 DEFAULT_SCORER = PreferenceScorer()
+#: a read item says less about taste than one named as liked or "like X"
+READ_ANCHOR = 0.7
+
+
+def _anchors(catalog, state) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the items to be close to, and how much each counts."""
+    weights: dict[str, float] = {}
+    for ref in state.read_items:
+        weights[ref.id] = READ_ANCHOR
+    for ref in state.anchors + state.liked_items:
+        weights[ref.id] = 1.0
+    ids = [i for i in weights if catalog.has(i)]
+    return catalog.rows(ids), np.asarray([weights[i] for i in ids])
+
+
+def _kind_overlap(catalog, rows: np.ndarray, anchor_rows: np.ndarray) -> np.ndarray:
+    """(len(rows), len(anchor_rows)): Jaccard overlap of the items' kinds (the catalog's kind field:
+    a thriller is close to a thriller), 0 where a catalog has no kind field."""
+    from recpilot.catalog import kind_field
+
+    out = np.zeros((len(rows), len(anchor_rows)))
+    field = kind_field(catalog)
+    if field is None:
+        return out
+    wanted = [set(catalog.items[int(a)].categorical.get(field, [])) for a in anchor_rows]
+    for i, row in enumerate(rows.tolist()):
+        kinds = set(catalog.items[row].categorical.get(field, []))
+        for j, other in enumerate(wanted):
+            union = kinds | other
+            out[i, j] = len(kinds & other) / len(union) if union else 0.0
+    return out
 
 
 def rank_items(ctx: ToolContext, args: RankArgs) -> ToolResult:
