@@ -108,7 +108,10 @@ RE_INJECTION = re.compile(
     r"(instructions?|prompts?|rules|directions|guidelines|messages|context|programming)\b"
     r"|\bsystem prompt\b|\byou are now\b|\bact as (an? |the )?\w+|\bpretend (to be|you are|you're)\b"
     r"|\bdeveloper mode\b|\bjailbreak\w*\b|\bnew instructions\b|\breveal (your|the) (prompt|instructions)\b"
-    r"|\bdo anything now\b")
+    r"|\bdo anything now\b"
+    # chat-template markup and orders to the assistant ("<|im_start|>system", "You must recommend")
+    r"|\bim _ (?:start|end)\b|< / s >|\[ / ?inst \]|^system :|\bsystem :|\byou must (?:recommend|say|output|reply"
+    r"|answer|respond|tell|print|write)\b|\bnew rules\b")
 RE_SMALLTALK = re.compile(
     r"^(hi|hello|hey|yo|good (morning|afternoon|evening)|how are you|thanks|thank you|thx|cheers|ok|okay|bye"
     r"|goodbye|yes|yeah|yep|no|nope|nah|sure|cool|great|nice|perfect|awesome|help|what can you do"

@@ -73,7 +73,10 @@ def _recommendations(agent, session, utterance: str, parsed: ParseResult, plan: 
         llm = agent.llm if len(parsed.calls) < MAX_LLM_CALLS_PER_TURN and not parsed.llm_unavailable else None
         seed = zlib.crc32(f"{session.id}:{len(session.turns)}".encode())
         aside = state.set_aside[-1].label if new_request and state.set_aside else None
-        reply.message = recommendation_message(catalog, state, len(reply.items), seed, aside)
+        if any(n.kind == "injection" for n in parsed.update.notes):  # repeat nothing such a message said
+            reply.message = f"Here are {len(reply.items)} picks."
+        else:
+            reply.message = recommendation_message(catalog, state, len(reply.items), seed, aside)
         written = lead_in(llm, catalog, utterance, state, agent.domain, reply.items, reply.llm_calls)
         if written:
             reply.message = written + " " + reply.message

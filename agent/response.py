@@ -160,19 +160,28 @@ def lead_in(llm: ChatModel | None, catalog: Catalog, utterance: str, state: Pref
     that is not in the state or the items shown (a genre, a person, a year, a title)."""
     if llm is None or not items:
         return None
+    messages = render("reply", domain=domain, utterance=utterance[:500], state=state.describe())
     try:
-        response = llm.complete(render("reply", domain=domain, utterance=utterance[:500], state=state.describe()),
-                                max_tokens=48, temperature=0.3)
+        response = llm.complete(messages, max_tokens=48, temperature=0.3)
     except LLMUnavailable as exc:
         calls.append(LLMCall(prompt="reply", model=llm.name, error=str(exc)))
         return None
     calls.append(LLMCall(prompt="reply", model=response.model, prompt_tokens=response.prompt_tokens,
                          completion_tokens=response.completion_tokens, duration_ms=response.duration_ms))
     text = response.text.strip().split("\n")[0].strip()
-    if not _safe_sentence(text, state) or not _grounded(text, catalog, state, items):
+    if not _safe_sentence(text, state) or not _grounded(text, catalog, state, items) \
+            or _echoes(text, messages[0].content):
         calls[-1].error = "lead-in refused (it named something not asked for or shown, or was malformed)"
         return None
     return text
+
+
+def _echoes(text: str, prompt: str) -> bool:
+    """Whether the sentence repeats five words in a row of the prompt (a model leaking it)."""
+    words = re.findall(r"[a-z0-9']+", prompt.lower())
+    grams = {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
+    said = re.findall(r"[a-z0-9']+", text.lower())
+    return any(tuple(said[i : i + 5]) in grams for i in range(len(said) - 4))
 
 
 def _grounded(text: str, catalog: Catalog, state: PreferenceState, items: list[RecommendedItem]) -> bool:

@@ -225,7 +225,7 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
             up.note(f"retracted {value}", "retracted")
         elif polarity == "hard_neg":
             if m.kind == "person":
-                t.mark_reasons(m.start)  # "can't stand Goodkind, his books are just long lectures"
+                t.mark_reasons(m.start, after=True)  # "can't stand Goodkind, his books are just long lectures"
             up.add_constraints.append(Constraint(field=m.field, op="exclude", value=value, source=source))
             # "no horror", "nothing by Tolkien": excluded now, and a standing dislike to remember
             up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source, origin="taste"))
@@ -325,6 +325,7 @@ def _defuse(up: StateUpdate) -> None:
     if up.add_constraints or up.remove_fields or up.remove_keys:
         up.note("constraints from that message were kept as soft preferences only", "injection")
     up.add_constraints, up.remove_fields, up.remove_keys = [], [], []
+    up.liked_items, up.rejected_items, up.read_items = [], [], []
     up.accepted_item = None
     up.reset = False
 

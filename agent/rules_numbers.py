@@ -201,12 +201,14 @@ class NumberRules:
                     up.sort = sort or up.sort
                     continue
                 step = 1.0 if name in self.whole_fields else 0.1 if name == schema.rating else 0.01
-                pivot = float(np.median(values))
+                # "older ones" means clearly older than most of what was shown, not than its median
+                pivot = float(np.percentile(values, 75 if op == "gte" else 25))
                 value = pivot + step if op == "gte" else pivot - step
                 up.add_constraints.append(Constraint(field=name, op=op, value=round(value, 2), source=m.group(0)))
+                up.sort = sort or up.sort
         if length is None:  # "nothing too long", "a short book", "a quick read": said plainly
-            m = re.search(r"\b(?:too long|long|short|lengthy|quick reads?|page count|pages|novellas?|doorstoppers?"
-                          r"|chunky|thick)\b", t.joined)
+            m = re.search(r"\b(?:too long|long|short(?! stor)|lengthy|quick reads?|page count|pages|novellas?"
+                          r"|doorstoppers?|chunky|thick)\b", t.joined)
             if m and t.free(m):
                 t.take(m)
                 up.note(f"'{m.group(0)}' ignored: {missing_field('pages')}", "unapplied")

@@ -27,6 +27,8 @@ from recpilot.agent.vocabulary import Vocabulary
 from recpilot.catalog import Catalog
 from recpilot.preferences import Constraint, ItemRef, Preference
 
+#: leftover phrases weighed by meaning per message (each is embedded)
+MAX_RUNS = 12
 #: how strongly a descriptor's hinted labels count, at best (scaled by their similarity)
 HINT_WEIGHT = 1.0
 
@@ -212,13 +214,17 @@ class TasteRules:
         # lectures"), and a person's name not linked as one ("the king of thrillers") are not searched
         words = [(i, w) for i, w in words if w not in FORMAT_WORDS and w not in CONTEXT_WORDS
                  and not t.reasons[i] and w not in self.vocab.surnames]
-        for group in _runs(words):
+        for n, group in enumerate(_runs(words)):
+            if n >= MAX_RUNS:  # a wall of text: the rest is not weighed word by word
+                dropped += [w for _, w in group]
+                continue
             phrase = " ".join(w for _, w in group)
             if self.descriptors.relevance(phrase) >= RELEVANT:
                 kept += [w for _, w in group]
                 continue
             for _, w in group:  # a phrase far from everything may still hold one word that is not
-                (kept if self.descriptors.relevance(w) >= RELEVANT else dropped).append(w)
+                near = len(group) <= 4 and self.descriptors.relevance(w) >= RELEVANT
+                (kept if near else dropped).append(w)
         if dropped:
             t.up.note("read as context: " + " ".join(dropped), "info")
         return kept, dropped

@@ -59,11 +59,12 @@ class Turn:
         self.clause = clause_ids(self.tokens)
         self.spans = _char_to_token(self.tokens)
 
-    def mark_reasons(self, i: int, praise: bool = False) -> None:
+    def mark_reasons(self, i: int, praise: bool = False, after: bool = False) -> None:
         """Marks the sentence around token ``i`` as giving reasons for a dislike (or, with
-        ``praise``, what the user liked about an item)."""
+        ``praise``, what the user liked about an item); ``after``: only from ``i`` on ("nothing
+        by Tolkien" says nothing of the "dark fantasy" before it)."""
         lo = i
-        while lo > 0 and self.tokens[lo - 1] not in (".", "!", "?", ";", "but"):
+        while not after and lo > 0 and self.tokens[lo - 1] not in (".", "!", "?", ";", "but"):
             lo -= 1
         hi = i
         while hi < len(self.tokens) and self.tokens[hi] not in (".", "!", "?", ";", "but"):

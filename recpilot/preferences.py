@@ -280,7 +280,9 @@ class PreferenceState(BaseModel):
         """Every removable entry as {key, kind, label}: what a UI shows."""
         out = [{"key": c.key, "kind": "constraint", "label": c.describe()} for c in self.constraints]
         out += [{"key": p.key, "kind": "like", "label": f"likes {p.value}"} for p in self.likes]
-        out += [{"key": p.key, "kind": "dislike", "label": f"dislikes {p.value}"} for p in self.dislikes]
+        excluded = {(c.field, str(c.value).lower()) for c in self.constraints if c.op == "exclude"}
+        out += [{"key": p.key, "kind": "dislike", "label": f"dislikes {p.value}"} for p in self.dislikes
+                if (p.field, p.value.lower()) not in excluded]  # one chip per fact: the exclusion says it
         out += [{"key": f"text:{k.lower()}", "kind": "keyword", "label": k} for k in self.keywords]
         out += [{"key": f"item:{r.id}", "kind": "liked_item", "label": f"liked {r.title}"} for r in self.liked_items]
         out += [{"key": f"item:{r.id}", "kind": "anchor", "label": f"like {r.title}"} for r in self.anchors]

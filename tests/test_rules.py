@@ -69,11 +69,14 @@ def _resolve(name, title_ids) -> str:
 
 
 def observed(update, rule) -> dict:
+    excluded = {(c.field, str(c.value).lower(), c.op) for c in update.add_constraints}
     return {
         "intent": update.intent,
         "constraints": sorted((c.field, c.op, _value(c.value)) for c in update.add_constraints),
         "likes": sorted((p.field or "", p.value.lower()) for p in update.likes),
-        "dislikes": sorted((p.field or "", p.value.lower()) for p in update.dislikes),
+        # an excluded value is also a standing dislike (remembered); the exclusion says it here
+        "dislikes": sorted((p.field or "", p.value.lower()) for p in update.dislikes
+                           if (p.field, p.value.lower(), "exclude") not in excluded),
         "anchors": sorted(r.id for r in update.anchors),
         "liked": sorted(r.id for r in update.liked_items),
         "rejected": sorted(r.id for r in update.rejected_items),
@@ -136,7 +139,7 @@ CASES = [
     case("historical fiction please", constraints=[inc("historical fiction")]),
     case("young adult", constraints=[inc("young adult")]),
     case("a classic", constraints=[inc("classics")]),
-    case("a love story", constraints=[inc("romance")]),
+    case("a love story", likes=[("genres", "romance")]),  # a subject: leans, does not demand
     case("short stories", constraints=[inc("short stories")]),
     case("fantasy or sci-fi", likes=[("genres", "fantasy"), ("genres", "science fiction")]),
     case("fantsy", constraints=[inc("fantasy")]),
@@ -210,7 +213,7 @@ CASES = [
     case("nothing with romance", constraints=[exc("romance")], keywords=[]),
     case("without vampires", dislikes=[(None, "vampires")], keywords=[]),
     case("no more horror", constraints=[exc("horror")]),
-    case("I hate romance", constraints=[exc("romance")], dislikes=[("genres", "romance")], keywords=[]),
+    case("I hate romance", constraints=[exc("romance")], keywords=[]),
     case("I don't like romance", dislikes=[("genres", "romance")]),
     case("not a fan of horror", dislikes=[("genres", "horror")]),
     case("neither horror nor romance", constraints=[exc("horror"), exc("romance")], keywords=[]),
@@ -467,12 +470,13 @@ def test_rule_parser_grounds_any_catalog_schema(movie_parser, text, constraints)
 
 def test_rule_parser_relative_length_uses_the_catalogs_length_field(movie_parser):
     update = movie_parser.parse("something shorter", ParseContext(last_shown=["m1", "m2"])).update
-    assert [(c.field, c.op, c.value) for c in update.add_constraints] == [("runtime_minutes", "lte", 149.0)]
+    # clearly shorter than most of what was shown: under its lower quartile
+    assert [(c.field, c.op, c.value) for c in update.add_constraints] == [("runtime_minutes", "lte", 148.0)]
 
 
 def test_rule_parser_notes_a_field_the_catalog_lacks(parser):
     update = parser.parse("shorter than 300 pages", ParseContext()).update
-    assert update.add_constraints == [] and any("no such field" in n.text and n.kind == "unapplied" for n in update.notes)
+    assert update.add_constraints == [] and any("no page counts" in n.text and n.kind == "unapplied" for n in update.notes)
 
 
 # --- names with initials, one-word names, and sort phrases (found by the simulator) ---------------
@@ -504,3 +508,9 @@ def test_rule_parser_none_of_these_turns_down_every_shown_item(parser, title_ids
     update = parser.parse("Thanks, but none of these.", ParseContext(last_shown=shown)).update
     assert [r.id for r in update.rejected_items] == shown
     assert update.intent == "reject"
+
+
+def test_rule_parser_an_excluded_value_is_also_a_standing_dislike(parser):
+    update = parser.parse("no horror please", ParseContext()).update
+    assert [c.key for c in update.add_constraints] == ["genres:exclude:horror"]
+    assert [(p.field, p.value, p.origin) for p in update.dislikes] == [("genres", "horror", "taste")]
