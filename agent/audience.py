@@ -27,6 +27,7 @@ RE_AGE = re.compile(
     rf"|\b(?:i'?m|i am) {_NUM}\b(?! (?:pages|minutes|books))"
     rf"|\b{_NUM}(?:th|st|nd|rd) grade(?:rs?)?\b")
 AGE_WORDS = {
+    "grown - ups": 30, "grown - up": 30,
     "toddler": 2, "toddlers": 2, "baby": 1, "babies": 1, "preschooler": 4, "preschoolers": 4, "kindergarten": 5,
     "kindergartner": 5, "kids": 8, "kid": 8, "children": 8, "child": 8, "tween": 11, "tweens": 11,
     "middle schooler": 12, "middle school": 12, "teen": 15, "teens": 15, "teenager": 15, "teenagers": 15,
@@ -35,7 +36,7 @@ AGE_WORDS = {
 }
 RE_AGE_WORD = re.compile(r"\bfor (?:a |an |my |our |the )?(" + "|".join(
     sorted((re.escape(w) for w in AGE_WORDS), key=len, reverse=True)) + r")\b|\b(?:my|our) (teen|teenager|toddler|tween)\b"
-    r"|\b(grown[ -]?ups?|adult) (?:fantasy|fiction|books?|novels?|reads?|romance|sci-fi|science fiction)\b")
+    r"|\b(grown ?-? ?ups?|adult) (?:fantasy|fiction|books?|novels?|reads?|romance|sci-fi|science fiction)\b")
 
 
 @dataclass

@@ -205,8 +205,8 @@ RE_SERIES_START = re.compile(
     r"|\b(?:what|which|in what|in which) order\b|\bin order\b")
 # "the first book of a good mystery series": only first volumes
 RE_FIRST_OF_SERIES = re.compile(
-    r"\b(?:the )?first (?:book|one|volume|novel|installment|instalment)s? (?:of|in) (?:a|an|some|any|the)?"
-    r"(?: \w+){0,3}? (?:series|trilogy|saga)\b|\b(?:start|begin|get into) a (?:new |good )?(?:\w+ )?series\b")
+    r"\b(?P<lead>(?:the )?first (?:book|one|volume|novel|installment|instalment)s? (?:of|in))(?: (?:a|an|some|any|the))?"
+    r"(?: \w+){0,3}? (?:series|trilogy|saga)\b|\b(?P<lead2>(?:start|begin|get into) a)(?: new| good)?(?: \w+)? series\b")
 # "who else writes like that", "other authors like him": not the author(s) just named
 RE_OTHER_PEOPLE = re.compile(
     r"\bwho else (?:writes|wrote)\b|\bother (?:authors|writers)\b|\b(?:authors|writers) like\b"

@@ -470,21 +470,20 @@ class Linker:
         bare = [_possessive(t) for t in tokens]
         unknown = [i for i, t in enumerate(bare) if t.isalpha() and len(t) >= 4 and not taken[i]
                    and t not in index.known and zipf(t) < 1.5]
-        calls = 12  # fuzzy look-ups per message: each scans every title, series and person
         for i in unknown[:budget]:
             best = None
-            for a in range(max(0, i - 5), i + 1):
-                for b in range(i + 1, min(len(tokens), a + 7) + 1):
-                    if calls <= 0:
-                        break
-                    span = bare[a:b]
-                    if len(content_words(span)) < 1 or taken[a:b].any() or not all(w.isalnum() for w in span):
-                        continue
-                    phrase = " ".join(span)
-                    calls -= 1
-                    hit = self._fuzzy(phrase)
-                    if hit and (best is None or hit[0] > best[0] or hit[0] == best[0] and b - a > best[2] - best[1]):
-                        best = (hit[0], a, b, hit[1], hit[2])
+            # the word alone and the short spans around it (each look-up scans every title, series
+            # and person, so a handful per word)
+            for a, b in ((i, i + 1), (i - 1, i + 1), (i, i + 2), (i - 1, i + 2), (i - 2, i + 1), (i, i + 3),
+                         (i - 2, i + 2), (i - 3, i + 1)):
+                if a < 0 or b > len(tokens):
+                    continue
+                span = bare[a:b]
+                if len(content_words(span)) < 1 or taken[a:b].any() or not all(w.isalnum() for w in span):
+                    continue
+                hit = self._fuzzy(" ".join(span))
+                if hit and (best is None or hit[0] > best[0] or hit[0] == best[0] and b - a > best[2] - best[1]):
+                    best = (hit[0], a, b, hit[1], hit[2])
             if best:
                 score, a, b, kind, key = best
                 if kind == "series":

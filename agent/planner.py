@@ -20,7 +20,8 @@ MAX_QUERY_CHARS = 1000
 def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
     """The text the user wants items to be about: their descriptors and liked values."""
     parts = list(state.keywords)
-    parts += [p.meaning or p.value for p in state.likes]
+    # (what a user praised in a book they liked leans the ranking, it is not searched for)
+    parts += [p.meaning or p.value for p in state.likes if p.weight >= 0.8]
     parts += [str(c.value) for c in state.constraints if c.op == "include" and c.field not in catalog.schema.people]
     # (no anchor titles: items are embedded without theirs, so a title searches for nothing;
     # similar_items finds what is like an anchor)

@@ -45,9 +45,11 @@ def request_phrase(catalog: Catalog, state: PreferenceState) -> str:
     kind = kind_field(catalog)
     kinds = [str(c.value) for c in state.constraints if c.field == kind and c.op == "include"]
     if not kinds:  # a soft wish of the request, strongest first ("something twisty" -> thrillers)
-        wished = sorted((p for p in state.likes if p.field == kind and p.origin == "request"), key=lambda p: -p.weight)
+        wished = sorted((p for p in state.likes if p.field == kind and p.origin == "request" and p.weight >= 0.8),
+                        key=lambda p: -p.weight)
         kinds = [p.value for p in wished[:1]]
     moods = [p.source or p.value for p in state.likes if p.field is None and p.origin == "request"][:2]
+    moods = [m for m in moods if not any(m in k for k in kinds)]  # not "epic epic fantasy"
     head = " ".join([*moods[:1], _join(kinds, "and"), noun(catalog)]).strip()
     parts = [head]
     people = [c for c in state.constraints if c.field in schema.people]

@@ -41,7 +41,7 @@ from recpilot.agent.cues import (
     TASTE_CUES,
 )
 from recpilot.agent.descriptors import descriptors_for
-from recpilot.agent.mentions import Linker, index_for
+from recpilot.agent.mentions import Linker, index_for, token_offsets
 from recpilot.agent.rules_items import ItemRules
 from recpilot.agent.rules_numbers import NumberRules, merge_bounds, numeric_field_words
 from recpilot.agent.rules_taste import TasteRules
@@ -58,6 +58,8 @@ from recpilot.agent.vocabulary import (
 from recpilot.preferences import Constraint, ItemRef, Preference, StateUpdate
 
 __all__ = ["Mention", "ParseContext", "RuleParse", "RuleParser"]
+#: a value fewer items than this have as a main value is read as a soft wish, not a filter
+RARELY_MAIN = 20
 
 
 @dataclass
@@ -216,8 +218,10 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         taste = _taste_said(t, m.start)
         if polarity in ("request", "soft_pos") and t.reasons[m.start]:
             polarity = "soft_neg"  # "Twilight was awful, the romance was so creepy": a reason, not a wish
-        elif polarity == "request" and t.praise[m.start]:
-            polarity = "soft_pos"  # "loved The Martian, the humor and the science": what it liked, not a filter
+        elif polarity == "request" and t.praise[m.start] and m.kind == "value":
+            # "loved The Martian, the humor and the science": what it liked in it, not a filter
+            up.likes.append(Preference(field=m.field, value=value, weight=0.5, source=source))
+            return
         if polarity == "retract":
             for op in ("include", "exclude"):
                 up.remove_keys.append(Constraint(field=m.field, op=op, value=value).key)
@@ -232,12 +236,22 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         elif polarity == "soft_neg":
             up.dislikes.append(Preference(field=m.field, value=value, weight=-1.0, source=source,
                                           origin="taste" if taste else "request"))
-        elif polarity == "soft_pos" or alternative or " ".join(t.tokens[m.start : m.end]) in self.vocab.topics:
+        elif (polarity == "soft_pos" or alternative or " ".join(t.tokens[m.start : m.end]) in self.vocab.topics
+              or self._rarely_main(m.field, value)):
             # a subject ("about dragons", "non-fiction about space") leans; only a kind demands
             up.likes.append(Preference(field=m.field, value=value, weight=1.0, source=source,
                                        origin="taste" if taste else "request"))
         else:
             up.add_constraints.append(Constraint(field=m.field, op="include", value=value, source=source))
+
+    def _rarely_main(self, field: str, value: str) -> bool:
+        """A value few items have as a main one ("adventure": 0 main, 161 weaker) leans rather
+        than filters: a hard filter on it would leave (nearly) nothing."""
+        weaker = self.catalog.schema.evidence.get(field)
+        if not weaker:
+            return False
+        main = self.catalog.categorical.get(field, {}).get(value.lower())
+        return (0 if main is None else len(main)) < RARELY_MAIN
 
     def _read_everything(self, t: Turn, m: Match) -> bool:
         """"I've read everything by Jane Austen": none of hers again, but her best-known books
@@ -256,6 +270,12 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
             for row in sorted(rows.tolist(), key=lambda r: -self.catalog.popularity[r])[:5]:
                 item = self.catalog.items[row]
                 up.read_items.append(ItemRef(id=item.id, title=item.title))
+        if self.stance is not None:  # "... and loved it all": a taste to remember, beside the exclusion
+            offsets = token_offsets(t.text, t.tokens)
+            reading = self.stance.read(t.text, [(offsets[m.start][0], offsets[m.end - 1][1])])[0]
+            if reading.label == "liked" and reading.probs["liked"] >= 0.6:
+                up.likes.append(Preference(field=m.field, value=m.value, weight=1.0, source="read everything",
+                                           origin="taste"))
         up.note(f"has read everything by {m.value}", "read")
         return True
 

@@ -64,7 +64,7 @@ class ItemRules:
         to the only item shown, or to all of them when the message says "both", "them", "those"."""
         up, ctx = t.up, t.ctx
         if t.mentions or up.asked_item or up.accepted_item or not ctx.last_shown or up.rejected_items \
-                or up.read_items or up.liked_items:
+                or up.read_items or up.liked_items or any(n.kind == "injection" for n in up.notes):
             return
         pointing = _POINTERS & set(t.tokens)
         if not pointing and (up.add_constraints or up.likes or up.dislikes or up.anchors):
@@ -219,9 +219,16 @@ class ItemRules:
         """"just finished X ... anything like it?": X, read or liked, is what to find more like."""
         m = RE_LIKE_IT.search(t.joined)
         up = t.up
-        if m is None or up.anchors or polarity_at(t.tokens, t.clause, *t.span(m)) in ("hard_neg", "soft_neg"):
+        if m is None or polarity_at(t.tokens, t.clause, *t.span(m)) in ("hard_neg", "soft_neg"):
             return
-        found = [mention.ref for mention in t.mentions if mention.label in ("seen", "liked", None)]
+        both = re.search(r"\b(?:like|as) (?:those|these|them|both)(?: two| three)?\b|\blike both\b", t.joined)
+        if up.anchors and not both:
+            return
+        ok = ("seen", "liked", None, "anchor") if both else ("seen", "liked", None)
+        found = [mention.ref for mention in t.mentions if mention.label in ok]
+        if both:  # "X was even better than Y. more like those two": both are liked
+            up.liked_items += [r for r in found if r.id not in {x.id for x in up.liked_items}]
+        found = [r for r in found if r.id not in {x.id for x in up.anchors}]
         if found:
             up.anchors += found
             up.note("more like " + ", ".join(r.title for r in found), "info")
@@ -292,7 +299,7 @@ class ItemRules:
 
 
 #: words that point back at what was shown ("loved it", "seen both", "not that one")
-_PLURAL = frozenset("both them those these all".split())
+_PLURAL = frozenset("both them those these".split())
 _POINTERS = _PLURAL | frozenset("it that this one".split())
 
 

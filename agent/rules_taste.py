@@ -86,16 +86,18 @@ class TasteRules:
         t.taken[a:b] = True  # (it may share a word with the series it names: "start the Outlander series")
         if polarity_at(t.tokens, t.clause, a, b) in ("hard_neg", "soft_neg"):
             return
-        ref, name = self._series_ref(t)
+        ref, name = self._series_ref(t, b)
         if name is None:
             self._first_volumes(t)
             return
         t.structured += 1
         field = index.series_field
-        if nxt is None:  # where to start, in what order
+        if nxt is None:  # where to start, in what order: the series itself, not books like it
             up.add_constraints.append(Constraint(field=field, op="include", value=name, source=m.group(0)))
             up.sort = "series_order"
             up.anchors = [r for r in up.anchors if r.id != ref.id]
+            up.liked_items = [r for r in up.liked_items if r.id != ref.id]
+            up.read_items = [r for r in up.read_items if r.id != ref.id]
             up.note(f"the {name} series, in order", "series")
             return
         row = self.catalog.index[ref.id]
@@ -116,10 +118,13 @@ class TasteRules:
         nxt = self.catalog.items[later[0]].title.split(" (")[0]
         up.note(f"after {ref.title.split(' (')[0]} in the {name} series comes {nxt}", "tell", ref.id)
 
-    def _series_ref(self, t: Turn) -> tuple[ItemRef | None, str | None]:
-        """The item (and its series) a series request is about: named now, or the focus."""
+    def _series_ref(self, t: Turn, cue_end: int) -> tuple[ItemRef | None, str | None]:
+        """The item (and its series) a series request is about: the one named right after the cue
+        ("more after The Last Olympian"), else any named now, else the focus."""
         index = self.mention_index
-        refs = [mention.ref for mention in t.mentions] + [*t.up.liked_items, *t.up.read_items, *t.up.anchors]
+        after = sorted((m for m in t.mentions if m.start >= cue_end), key=lambda m: m.start)
+        refs = [m.ref for m in after] + [m.ref for m in t.mentions] + [*t.up.liked_items, *t.up.read_items,
+                                                                       *t.up.anchors]
         if not refs and t.ctx.focus_item and self.catalog.has(t.ctx.focus_item):
             refs = [ItemRef(id=t.ctx.focus_item, title=self.catalog.get(t.ctx.focus_item).title)]
         for ref in refs:
@@ -134,8 +139,8 @@ class TasteRules:
         index = self.mention_index
         if m is None or not index.position_field or not t.free(m):
             return
-        a, b = t.span(m)
-        t.taken[a:b] = True
+        a, b = t.span(m, "lead" if m.group("lead") else "lead2")
+        t.taken[a:b] = True  # the words between ("a good mystery series") are still read
         t.structured += 1
         t.up.add_constraints.append(Constraint(field=index.position_field, op="lte", value=1.0, source=m.group(0)))
         t.up.note("first books of a series", "series")
@@ -156,6 +161,7 @@ class TasteRules:
         if not named:
             return
         up.add_constraints = [c for c in up.add_constraints if (c.field, str(c.value)) not in named]
+        up.likes = [p for p in up.likes if (p.field, p.value) not in named]
         for field, value in sorted(named):
             up.add_constraints.append(Constraint(field=field, op="exclude", value=value, source=m.group(0)))
         up.note("other writers than " + ", ".join(v for _, v in sorted(named)), "info")
@@ -169,9 +175,11 @@ class TasteRules:
             polarity = polarity_at(t.tokens, t.clause, start, end)
             if t.reasons[start] and polarity in ("request", "soft_pos"):
                 polarity = "soft_neg"  # "Alchemist was so preachy": a reason for the dislike
-            self._describe(t, key, polarity, " ".join(t.tokens[start:end]))
+            # "loved The Martian, the humor": what the user liked in a book leans by meaning, but
+            # does not send them to other kinds of book (comic fantasy) than the one they liked
+            self._describe(t, key, polarity, " ".join(t.tokens[start:end]), hints=not t.praise[start])
 
-    def _describe(self, t: Turn, words: str, polarity: str, source: str) -> None:
+    def _describe(self, t: Turn, words: str, polarity: str, source: str, hints: bool = True) -> None:
         up = t.up
         reading = self.descriptors.read(words)
         field = self.descriptors.field
@@ -191,9 +199,10 @@ class TasteRules:
         shut |= {p.value.lower() for p in up.dislikes if p.field == field}
         asked = {str(c.value).lower() for c in up.add_constraints if c.field == field and c.op == "include"}
         # what it leans to, and (wanted) what it rules out; a negated word only leans away
+        leans = hints
         for hints, lean in ((reading.likes, sign), (reading.dislikes if sign > 0 else [], -1.0)):
             for label, sim in hints:
-                if lean > 0 and (label.lower() in shut or (asked and label.lower() not in asked)):
+                if lean > 0 and (label.lower() in shut or (asked and label.lower() not in asked) or not leans):
                     continue
                 weight = round(lean * HINT_WEIGHT * min(1.0, sim / 0.6), 2)
                 pref = Preference(field=field, value=label, weight=weight, source=source)

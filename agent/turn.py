@@ -69,6 +69,11 @@ class Turn:
         hi = i
         while hi < len(self.tokens) and self.tokens[hi] not in (".", "!", "?", ";", "but"):
             hi += 1
+        if praise:  # "Loved The Martian!! the humor and all the science ..." goes on in the next sentence
+            while hi < len(self.tokens) and self.tokens[hi] in (".", "!", "?"):
+                hi += 1
+            while hi < len(self.tokens) and self.tokens[hi] not in (".", "!", "?", ";", "but"):
+                hi += 1
         (self.praise if praise else self.reasons)[lo:hi] = True
 
     def span(self, m: re.Match, group: int | str = 0) -> tuple[int, int]:

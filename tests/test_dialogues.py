@@ -7,12 +7,10 @@ import textwrap
 
 import pytest
 from conftest import REPO, make_agent
-from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from recpilot.agent.steps import RecommendedItem, TurnResult
-from recpilot.preferences import ItemRef, Preference, PreferenceState
-from recpilot.simulator import dialogues_checks
+from recpilot.preferences import Constraint, ItemRef, Preference, PreferenceState, SetAside
 from recpilot.simulator.dialogues import (
     DialogueFormatError,
     Expect,
@@ -205,18 +203,8 @@ def test_dialogues_cli_reports_format_errors(demo_home, tmp_path):
     assert "unknown key 'qestion'" in str(result.exception)
 
 
-# --- the expectation keys written ahead of the state (read_items, set_aside, origin) -----------
-# Checked on hand-made replies over the demo catalog: fast, and independent of what the parser
-# reads today. The states below add the attributes the checks look for, as the lead's state will.
-class _StateWithReadAndAside(PreferenceState):
-    read_items: list[ItemRef] = []
-    set_aside: list[dict] = []
-
-
-class _PrefWithOrigin(Preference):
-    origin: str = "request"
-
-
+# --- the expectation keys on the state (read_items, set_aside, origin) and on the items -----------
+# Checked on hand-made replies over the demo catalog: fast, and independent of what the parser reads.
 def _view(catalog, ids, state=None, message="Here are some picks.", question=None, history=()):
     items = [RecommendedItem(id=i, title=catalog.get(i).title, reason="", score=0.0) for i in ids]
     reply = TurnResult.model_construct(session_id="s", user_id="u", intent="recommend", message=message, items=items,
@@ -273,46 +261,22 @@ def test_dialogues_says_not_reads_the_message_and_the_question(demo_catalog):
 
 
 def test_dialogues_read_items_and_set_aside_read_the_state(demo_catalog):
-    state = _StateWithReadAndAside(read_items=[ItemRef(id="10", title="Pride and Prejudice")],
-                                   set_aside=[{"constraints": ["year:gte:1990"]}])
+    aside = SetAside(key="aside:1", label="from the 1990s",
+                     constraints=[Constraint(field="year", op="gte", value=1990)])
+    state = PreferenceState(read_items=[ItemRef(id="10", title="Pride and Prejudice")], set_aside=[aside])
     checks = _checks({"read_items": ["10", "shown#1"], "set_aside": True}, _view(demo_catalog, FIVE, state))
     assert [c.passed for c in checks["read_items"]] == [True, False]
     assert checks["set_aside"][0].passed
-    nothing = _StateWithReadAndAside()
+    nothing = PreferenceState()
     assert not _checks({"set_aside": True}, _view(demo_catalog, FIVE, nothing))["set_aside"][0].passed
     assert _checks({"set_aside": False}, _view(demo_catalog, FIVE, nothing))["set_aside"][0].passed
 
 
-def test_dialogues_state_checks_fail_while_the_state_lacks_the_attribute(demo_catalog, monkeypatch):
-    """Written ahead of the state: a missing attribute fails the check (never passes it silently)."""
-
-    class OldState:  # the state before read_items and set_aside existed, whatever it holds now
-        def __init__(self, state):
-            self._state = state
-
-        def __getattr__(self, name):
-            if name in ("read_items", "set_aside"):
-                raise AttributeError(name)
-            return getattr(self._state, name)
-
-    class OldPreference(BaseModel):
-        value: str
-
-    monkeypatch.setattr(dialogues_checks, "Preference", OldPreference)
-    view = _view(demo_catalog, FIVE, OldState(PreferenceState()))
-    checks = _checks({"read_items": ["10"], "set_aside": False, "lacks_remembered": [{"value": "fantasy"}]}, view)
-    assert not checks["read_items"][0].passed and "no 'read_items'" in checks["read_items"][0].actual
-    assert not checks["set_aside"][0].passed and "no 'set_aside'" in checks["set_aside"][0].actual
-    assert not checks["lacks_remembered"][0].passed and "no 'origin'" in checks["lacks_remembered"][0].actual
-
-
-def test_dialogues_remembered_counts_only_preferences_from_memory(demo_catalog, monkeypatch):
-    monkeypatch.setattr(dialogues_checks, "Preference", _PrefWithOrigin)
-    state = PreferenceState.model_construct(
-        constraints=[], keywords=[], liked_items=[], rejected_items=[], anchors=[],
-        likes=[_PrefWithOrigin(field="genres", value="fantasy", origin="memory"),
-               _PrefWithOrigin(field="genres", value="romance", origin="request")],
-        dislikes=[_PrefWithOrigin(field="genres", value="horror", weight=-1, origin="memory")])
+def test_dialogues_remembered_counts_only_preferences_from_memory(demo_catalog):
+    state = PreferenceState(
+        likes=[Preference(field="genres", value="fantasy", origin="memory"),
+               Preference(field="genres", value="romance", origin="request")],
+        dislikes=[Preference(field="genres", value="horror", weight=-1, origin="memory")])
     checks = _checks({"remembered": [{"field": "genres", "value": "fantasy"}, {"value": "horror"},
                                      {"value": "romance"}],
                       "lacks_remembered": [{"value": "romance"}, {"field": "genres", "value": "fantasy"}]},
@@ -340,8 +304,8 @@ def test_dialogues_a_list_of_values_needs_include_or_exclude(tmp_path, pred):
 
 
 def test_dialogues_unmentioned_looks_in_every_item_list_of_the_state(demo_catalog):
-    state = _StateWithReadAndAside(liked_items=[ItemRef(id="1677", title="Next")],
-                                   read_items=[ItemRef(id="176", title="It")])
+    state = PreferenceState(liked_items=[ItemRef(id="1677", title="Next")],
+                            read_items=[ItemRef(id="176", title="It")])
     checks = _checks({"unmentioned": ["1677", "176", "250"]}, _view(demo_catalog, FIVE, state))["unmentioned"]
     assert [c.passed for c in checks] == [False, False, True]
     assert checks[0].actual == "in liked_items" and checks[1].actual == "in read_items"

@@ -107,9 +107,9 @@ class PreferenceScorer:
         order = None  # (values in [0, 1], weight): a sort by a numeric field
         if state.sort == "series_order" and catalog.schema.series_position:
             position = np.nan_to_num(catalog.numeric[catalog.schema.series_position], nan=99.0)
-            order = (minmax(position)[rows], -0.6)  # a series from its start
+            order = (minmax(position)[rows], -2.0)  # a series from its start: the order decides
         elif state.sort in ("newer", "older") and catalog.schema.year:
-            order = (minmax(catalog.numeric[catalog.schema.year])[rows], 0.3 if state.sort == "newer" else -0.3)
+            order = (minmax(catalog.numeric[catalog.schema.year])[rows], 0.6 if state.sort == "newer" else -0.6)
         if order is not None:
             w["order"] = order[1]
         total = sum(abs(v) for v in w.values()) or 1.0
