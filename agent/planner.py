@@ -18,13 +18,13 @@ MAX_QUERY_CHARS = 1000
 
 
 def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
-    """The text the user wants items to be about: their descriptors and liked values."""
+    """The text the user wants items to be about: their descriptors and liked values. Never an
+    anchor's title: items are embedded without titles, so its words would only meet unrelated
+    words ("Dragon" in a thriller's title, "dragons" in fantasy); similar_items follows anchors."""
     parts = list(state.keywords)
     # (what a user praised in a book they liked leans the ranking, it is not searched for)
     parts += [p.meaning or p.value for p in state.likes if p.weight >= 0.8]
     parts += [str(c.value) for c in state.constraints if c.op == "include" and c.field not in catalog.schema.people]
-    # (no anchor titles: items are embedded without theirs, so a title searches for nothing;
-    # similar_items finds what is like an anchor)
     text = ", ".join(dict.fromkeys(p for p in parts if p))
     if len(text) > MAX_QUERY_CHARS:  # a huge free-text message: keep whole words up to the limit
         text = text[: MAX_QUERY_CHARS + 1].rsplit(" ", 1)[0][:MAX_QUERY_CHARS].rstrip(" ,")

@@ -48,16 +48,16 @@ def known_items(demo_catalog):
     years = {i: demo_catalog.get(i).numeric["year"] for i in ("1", "2", "4", "5")}
     assert years == {"1": 2008, "2": 1997, "4": 1960, "5": 1925}
     genres = {i: set(demo_catalog.get(i).categorical["genres"]) for i in ("1", "2", "4", "5")}
-    assert "fantasy" in genres["1"] & genres["2"]
-    assert "classics" in genres["2"] & genres["4"] & genres["5"] and "classics" not in genres["1"]
+    assert "young adult" in genres["1"] & genres["2"]
+    assert "classics" in genres["4"] & genres["5"] and "classics" not in genres["1"] | genres["2"]
     assert not demo_catalog.has("bogus")
     return demo_catalog
 
 
 def hand_made() -> list[DialogueRecord]:
-    fantasy = Constraint(field="genres", op="include", value="fantasy")
+    young_adult = Constraint(field="genres", op="include", value="young adult")
     recent = Constraint(field="year", op="gte", value=2000)
-    a = record("A", "2", [turn(1, ["1", "2", "bogus"], st=state(fantasy), stated=[NINETIES], latency=10)],
+    a = record("A", "2", [turn(1, ["1", "2", "bogus"], st=state(young_adult), stated=[NINETIES], latency=10)],
                "success", 1)
     b = record("B", "4", [
         turn(1, ["5", "1", "2"], st=state(recent), stated=[CLASSICS], latency=20, calls=1, prompt=10, completion=5),
@@ -92,8 +92,8 @@ def test_metrics_violation_and_hallucination_rates(known_items):
     assert s.hallucination_rate == pytest.approx(1 / 11, abs=1e-4)
     # own state: A 0/2, B 2/3 + 0/1 + 0/1, C (no state: the stated 1920s) 3/3 -> 5/10
     assert s.violation_rate == pytest.approx(0.5)
-    # stated facts: A 1/2 (2008 is not the 90s), B 1/3 + 1/1 + 0/1 (not classics), C 3/3 -> 6/10
-    assert s.stated_violation_rate == pytest.approx(0.6)
+    # stated facts: A 1/2 (2008 is not the 90s), B 2/3 + 1/1 + 0/1 (not classics), C 3/3 -> 7/10
+    assert s.stated_violation_rate == pytest.approx(0.7)
 
 
 def test_metrics_usage_latency_and_throughput(known_items):

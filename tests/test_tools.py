@@ -277,6 +277,21 @@ def test_rank_items_anchor_raises_items_close_to_it(demo_catalog):
     assert any(f"close to {anchor.title}" in h.reason for h in anchored.items)
 
 
+def test_rank_items_asked_for_anchor_steers_harder_than_a_liked_item(demo_catalog):
+    ctx = ToolContext(catalog=demo_catalog)
+    run(ctx, "filter_items", constraints=[{"field": "genres", "op": "include", "value": "horror"}],
+        scope="catalog", limit=400)
+    it, nos4a2 = demo_catalog.get("176"), demo_catalog.get("1770")  # Stephen King's It, Joe Hill's NOS4A2
+    liked_both = [ItemRef(id=i.id, title=i.title) for i in (it, nos4a2)]
+    ctx.state = PreferenceState(liked_items=liked_both)
+    plain = run(ctx, "rank_items", k=5)
+    ctx.state = PreferenceState(liked_items=liked_both, anchors=[ItemRef(id=nos4a2.id, title=nos4a2.title)])
+    asked = run(ctx, "rank_items", k=5)
+    hill = sum("Joe Hill" in demo_catalog.get(h.id).categorical["authors"] for h in asked.items)
+    assert hill > sum("Joe Hill" in demo_catalog.get(h.id).categorical["authors"] for h in plain.items)
+    assert any(f"close to {nos4a2.title}" in h.reason for h in asked.items)
+
+
 def test_rank_items_uses_the_scorer_in_context(demo_catalog):
     class ByRowScorer:
         name = "by-row"
