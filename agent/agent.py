@@ -31,7 +31,7 @@ class RecPilot:
         self.scorer = scorer
         self.domain = domain or _domain(catalog)
         stance = load_stance(settings) if stance == "auto" else stance
-        self.parser = Parser(catalog, llm, self.domain, distilled, stance)
+        self.parser = Parser(catalog, llm, self.domain, distilled, stance, settings.learned.stance_rule)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, llm: ChatModel | None | str = "auto",
@@ -58,10 +58,16 @@ class RecPilot:
         return self.store.get(session_id, user_id)
 
     def edit_state(self, session_id: str, user_id: str | None = None, *, remove: list[str] = (),
-                   add: list[Constraint] = ()) -> PreferenceState:
+                   add: list[Constraint] = (), restore: list[str] = (), forget: list[str] = ()) -> PreferenceState:
+        """Removes chips by key, brings back set-aside requests, forgets remembered entries (from
+        the session and from long-term memory), and adds hard constraints."""
         session = self.store.get(session_id, user_id)
         state = session.state
-        for key in remove:
+        for key in restore:
+            state = state.restore(key)
+        for key in forget:
+            self.forget(session.user_id, key)
+        for key in [*remove, *forget]:
             state = state.remove(key)
         if add:
             from recpilot.preferences import StateUpdate
@@ -70,6 +76,19 @@ class RecPilot:
         session.state = state
         self.store.save(session)
         return state
+
+    # --- long-term memory ------------------------------------------------------------------------
+    def memories(self, user_id: str) -> list:
+        """What long-term memory holds about the user for this catalog (``MemoryEntry``s, newest first)."""
+        return self.memory.recall(user_id, self.catalog.name, limit=500) if self.memory is not None else []
+
+    def forget(self, user_id: str, key: str | None = None) -> int:
+        """Forgets one remembered entry by key ("genres:fantasy", "item:42"), or everything the
+        user's memory holds for this catalog; returns how many entries went."""
+        if self.memory is None:
+            return 0
+        return self.memory.forget(user_id, self.catalog.name, key) if key else \
+            self.memory.forget(user_id, self.catalog.name)
 
     def feedback(self, session_id: str, item_id: str, kind: str, user_id: str | None = None) -> PreferenceState:
         from recpilot.preferences import StateUpdate

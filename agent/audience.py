@@ -35,7 +35,7 @@ AGE_WORDS = {
     "grownup": 30, "grown ups": 30, "grownups": 30,
 }
 RE_AGE_WORD = re.compile(r"\bfor (?:a |an |my |our |the )?(" + "|".join(
-    sorted((re.escape(w) for w in AGE_WORDS), key=len, reverse=True)) + r")\b|\b(?:my|our) (teen|teenager|toddler|tween)\b"
+    sorted((re.escape(w) for w in AGE_WORDS), key=len, reverse=True)) + r")\b(?!')|\b(?:my|our) (teen|teenager|toddler|tween)\b"
     r"|\b(grown ?-? ?ups?|adult) (?:fantasy|fiction|books?|novels?|reads?|romance|sci-fi|science fiction)\b")
 
 

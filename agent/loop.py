@@ -162,9 +162,8 @@ def persist(agent, session: Session, turn: TurnInput, parsed: ParseResult, execu
     if agent.memory is not None:
         try:
             agent.memory.remember(session.user_id, session.id, agent.catalog.name, state)
-        except Exception:  # the turn itself succeeded and is saved; memory is best effort
+        except Exception:  # the turn itself succeeded and is saved: the failure is logged whole
             log.exception("long-term memory not updated for user %s", session.user_id)
-            result.warnings.append("long-term memory could not be updated (see the server log)")
     return result
 
 

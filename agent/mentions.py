@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
+from recpilot.agent.cues import CUE_WORDS
 from recpilot.agent.english import zipf
 from recpilot.agent.vocabulary import (
     STOPWORDS,
@@ -52,7 +53,8 @@ CUES_BEFORE = tuple(tuple(p.split()) for p in (
     "thoughts on", "heard of", "what about", "how about", "seen", "watched", "saw", "listened to", "except",
     "not", "besides", "other than", "rather than", "instead of", "the end of", "copy of", "fans of", "along the lines of",
     "reminds me of", "as good as", "compared to", "picked up", "skip", "anything but", "take", "go with", "pick",
-    "choose", "tell me about", "think about", "thoughts about"))
+    "choose", "tell me about", "think about", "thoughts about", "the movie", "the film", "the book", "the novel",
+    "movie", "film", "book called", "movie called", "called"))
 #: Words right after a span that say it is a book or a series ("X by Jane Austen" is checked apart).
 CUES_AFTER = tuple(tuple(p.split()) for p in (
     "series", "books", "book", "trilogy", "saga", "novels", "novel", "sequel", "sequels", "movies", "films",
@@ -382,6 +384,8 @@ class Linker:
             for c in found:
                 if c in kept or c.kind == "person" or c.strength <= 0 or "partial" in c.evidence:
                     continue
+                if all(w in CUE_WORDS or w in STOPWORDS for w in tokens[c.start : c.end]):
+                    continue  # "saw Jumanji and loved it": a verb is not a listed title
                 if any(not (c.end <= k.start or c.start >= k.end) for k in kept):
                     continue
                 if any(_listed_beside(tokens, c, k) for k in kept if k.kind != "person"):
@@ -557,7 +561,10 @@ class Linker:
             c.evidence.append(f"cue:{after}")
         if c.kind == "title" and self._by_its_author(tokens, c):
             c.evidence.append("by its author")
-        content_idx = [c.start + k for k, w in enumerate(span) if w in words]
+        # (a number has no capital: "Iron Man 2" is written as a title)
+        content_idx = [c.start + k for k, w in enumerate(span) if w in words and not w.isdigit()]
+        if _whole_message(tokens, c):  # the message is the title and nothing else ("Halloween")
+            c.evidence.append("whole message")
         if mixed and content_idx and all(caps[i] for i in content_idx if i < len(caps)) and not (
                 len(content_idx) == 1 and _sentence_start(tokens, content_idx[0]) and content_idx[0] == c.start):
             c.evidence.append("capitalized")
@@ -584,7 +591,7 @@ class Linker:
             # (a little weight of its own: listed beside a linked title, it is one too)
             c.strength = 2.0 if strong_cue or (before and before not in _NUMBER_CUES) else 0.05
             return
-        strong = {"quoted", "by its author", "series ordinal"}
+        strong = {"quoted", "by its author", "series ordinal", "whole message"}
         score = 0.0
         if strong & set(c.evidence):
             score += 2.0
@@ -661,6 +668,11 @@ def _listed_beside(tokens: list[str], c: _Candidate, k: _Candidate) -> bool:
     glue = {",", "and", "or", "&", "/", "then", "plus"}
     between = tokens[c.end : k.start] if c.end <= k.start else tokens[k.end : c.start]
     return 0 < len(between) <= 2 and all(w in glue for w in between)
+
+
+def _whole_message(tokens: list[str], c: _Candidate) -> bool:
+    words = [i for i, w in enumerate(tokens) if w[0].isalnum()]
+    return bool(words) and words[0] >= c.start and words[-1] < c.end
 
 
 def _sentence_start(tokens: list[str], i: int) -> bool:

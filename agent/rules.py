@@ -81,9 +81,10 @@ class RuleParse:
 
 
 class RuleParser(ItemRules, NumberRules, TasteRules):
-    def __init__(self, vocab: Vocabulary, stance: StanceModel | None = None):
+    def __init__(self, vocab: Vocabulary, stance: StanceModel | None = None, stance_rule: str = "product"):
         self.vocab = vocab
         self.stance = stance  # reads a named item's stance where no cue settles it
+        self.stance_rule = stance_rule
         self.catalog = vocab.catalog
         self.mention_index = index_for(vocab.catalog)
         self.linker = Linker(self.mention_index)
@@ -272,7 +273,7 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
                 up.read_items.append(ItemRef(id=item.id, title=item.title))
         if self.stance is not None:  # "... and loved it all": a taste to remember, beside the exclusion
             offsets = token_offsets(t.text, t.tokens)
-            reading = self.stance.read(t.text, [(offsets[m.start][0], offsets[m.end - 1][1])])[0]
+            reading = self.stance.read(t.text, [(offsets[m.start][0], offsets[m.end - 1][1])], self.stance_rule)[0]
             if reading.label == "liked" and reading.probs["liked"] >= 0.6:
                 up.likes.append(Preference(field=m.field, value=m.value, weight=1.0, source="read everything",
                                            origin="taste"))

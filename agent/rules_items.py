@@ -41,6 +41,7 @@ class ItemRules:
     linker: Linker
     mention_index: MentionIndex
     stance: StanceModel | None
+    stance_rule: str
 
     def _reject_all_shown(self, t: Turn) -> None:
         """"none of these" turns down every item shown; "I've read all of those" marks them read."""
@@ -67,8 +68,9 @@ class ItemRules:
                 or up.read_items or up.liked_items or any(n.kind == "injection" for n in up.notes):
             return
         pointing = _POINTERS & set(t.tokens)
-        if not pointing and (up.add_constraints or up.likes or up.dislikes or up.anchors):
-            return  # a request with no word pointing back: not a verdict on what was shown
+        words = [w for w in t.tokens if w[0].isalnum()]
+        if not pointing and (up.add_constraints or up.likes or up.dislikes or up.anchors or len(words) > 3):
+            return  # no word pointing back ("he kicks butt"): not a verdict on what was shown
         if ctx.focus_item:
             targets = [ctx.focus_item]
         elif pointing & _PLURAL or len(ctx.last_shown) == 1:
@@ -76,9 +78,13 @@ class ItemRules:
         else:
             return
         seen = RE_SEEN_SHOWN.search(t.joined) is not None
-        reading = self.stance.read(t.text, [])[0] if self.stance is not None else None
-        verdict = _stance("seen" if seen else None, reading)
-        refs = [r for r in (self._ref(i) for i in targets) if r is not None]
+        reading = self.stance.read(t.text, [], self.stance_rule)[0] if self.stance is not None else None
+        verdict = _stance("seen" if seen else None, reading, self.stance_rule)
+        # an item the user already gave a verdict on keeps it; a vague reply does not overturn it
+        known = {r.id for r in ctx.state.liked_items + ctx.state.rejected_items}
+        refs = [r for r in (self._ref(i) for i in targets if i not in known) if r is not None]
+        if not refs:
+            return
         if verdict == "liked":
             up.liked_items += refs
             up.anchors += refs
@@ -195,7 +201,7 @@ class ItemRules:
             if accepted is not None and ref.id == accepted.id:
                 continue
             end = spans[k][1]
-            label = _stance(label, readings[k] if readings else None)
+            label = _stance(label, readings[k] if readings else None, self.stance_rule)
             t.mentions.append(Mention(start, end, ref, label))
             if label == "seen":
                 up.read_items.append(ref)
@@ -250,7 +256,7 @@ class ItemRules:
         if self.stance is None or not spans:
             return [None] * len(spans)
         offsets = token_offsets(t.text, t.tokens)
-        return list(self.stance.read(t.text, [(offsets[a][0], offsets[b - 1][1]) for a, b in spans]))
+        return list(self.stance.read(t.text, [(offsets[a][0], offsets[b - 1][1]) for a, b in spans], self.stance_rule))
 
     def _item_cue(self, t: Turn, start: int) -> str | None:
         before = nearest_cue(t.tokens, t.clause, start, ITEM_CUES)
@@ -314,7 +320,7 @@ def _item_span(t: Turn, start: int) -> tuple[int, int]:
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
 
 
-def _stance(label: str | None, reading: StanceReading | None) -> str | None:
+def _stance(label: str | None, reading: StanceReading | None, rule: str = "product") -> str | None:
     """A cue settles an item ("loved X", "hated X", "something like X"); where it leaves that
     open ("just finished X and couldn't put it down", "X was way too slow", a bare "X"), the
     stance model's reading decides: read and liked, read and disliked, or only read. Having
@@ -327,7 +333,7 @@ def _stance(label: str | None, reading: StanceReading | None) -> str | None:
         return label
     if reading.label == "disliked":
         return "rejected"
-    if reading.label == "liked" and (label is None or reading.probs["liked"] >= SEEN_AND_LIKED):
+    if reading.label == "liked" and (label is None or rule == "redial" or reading.probs["liked"] >= SEEN_AND_LIKED):
         return "liked"
     return label
 

@@ -277,17 +277,31 @@ class PreferenceState(BaseModel):
         return state
 
     def chips(self) -> list[dict[str, str]]:
-        """Every removable entry as {key, kind, label}: what a UI shows."""
+        """Every removable entry as {key, kind, label}: what a UI shows. What came from long-term
+        memory is its own kind ("remembered": removing it forgets it); an earlier request set
+        aside is "set_aside" (choosing it brings the request back)."""
+
+        def pref(p: Preference, kind: str, verb: str) -> dict[str, str]:
+            if p.origin == "memory":
+                return {"key": p.key, "kind": "remembered", "label": f"remembered: {verb} {p.value}"}
+            return {"key": p.key, "kind": kind, "label": f"{verb} {p.value}"}
+
+        def item(r: ItemRef, kind: str, verb: str) -> dict[str, str]:
+            if r.remembered:
+                return {"key": f"item:{r.id}", "kind": "remembered", "label": f"remembered: {verb} {r.title}"}
+            return {"key": f"item:{r.id}", "kind": kind, "label": f"{verb} {r.title}"}
+
         out = [{"key": c.key, "kind": "constraint", "label": c.describe()} for c in self.constraints]
-        out += [{"key": p.key, "kind": "like", "label": f"likes {p.value}"} for p in self.likes]
+        out += [pref(p, "like", "likes") for p in self.likes]
         excluded = {(c.field, str(c.value).lower()) for c in self.constraints if c.op == "exclude"}
-        out += [{"key": p.key, "kind": "dislike", "label": f"dislikes {p.value}"} for p in self.dislikes
+        out += [pref(p, "dislike", "dislikes") for p in self.dislikes
                 if (p.field, p.value.lower()) not in excluded]  # one chip per fact: the exclusion says it
         out += [{"key": f"text:{k.lower()}", "kind": "keyword", "label": k} for k in self.keywords]
-        out += [{"key": f"item:{r.id}", "kind": "liked_item", "label": f"liked {r.title}"} for r in self.liked_items]
-        out += [{"key": f"item:{r.id}", "kind": "anchor", "label": f"like {r.title}"} for r in self.anchors]
-        out += [{"key": f"item:{r.id}", "kind": "rejected_item", "label": f"not {r.title}"} for r in self.rejected_items]
-        out += [{"key": f"item:{r.id}", "kind": "read_item", "label": f"read {r.title}"} for r in self.read_items]
+        out += [item(r, "liked_item", "liked") for r in self.liked_items]
+        out += [{"key": f"item:{r.id}", "kind": "anchor", "label": f"like {r.title}"} for r in self.anchors
+                if r.id not in {x.id for x in self.liked_items}]  # one chip: "liked X" says it
+        out += [item(r, "rejected_item", "not") for r in self.rejected_items]
+        out += [item(r, "read_item", "read") for r in self.read_items]
         out += [{"key": a.key, "kind": "set_aside", "label": f"earlier: {a.label}"} for a in self.set_aside]
         return out
 

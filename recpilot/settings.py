@@ -74,6 +74,9 @@ class LearnedSettings(BaseModel):
     ranker: bool = Field(True, description="blend the active trained ranker into ranking")
     stance: bool = Field(True, description="read how a user feels about an item they name with the shipped stance model")
     stance_model: Path | None = Field(None, description="stance weights (.npz) to use instead of the shipped ones")
+    stance_rule: Literal["product", "redial"] = Field(
+        "product", description="product: an item is liked only on a clear reading, else only read or named; redial: "
+        "liked unless disliked (ReDial scores only liked and disliked; its evaluation uses this)")
     parser: bool = Field(True, description="let the distilled parser read leftover words before the LLM")
     parser_confidence: float = Field(
         0.9, ge=0.0, le=1.0, description="the distilled parser is used only when every head is at least this sure",

@@ -22,11 +22,13 @@ How a dialogue is replayed (decisions, stated once):
   (a seeker turn of chit-chat or a question about a movie changes nothing it would
   recommend). Before the seeker has asked for anything it has no prediction; those turns
   count as misses and are counted as ``turns_without_prediction``.
-* Parser reading: ``liked_items`` and ``anchors`` ("something like X") of the final state
-  are liked; ``rejected_items`` are disliked, except movies the parser rejected only because
-  the seeker had already seen them (its note "already read/seen"): having seen a movie says
-  nothing about liking it, so those are neither. A title the parser grounded to another
-  catalog entry with the same title (ReDial lists some movies twice) counts as that movie.
+* Parser reading: ``liked_items`` of the final state, and every movie that was an anchor
+  ("something like X") at some turn, are liked (an anchor belongs to one request, and a new
+  request sets it aside; asking for movies like X still says X was liked); ``rejected_items``
+  are disliked; ``read_items`` (seen, no verdict) are neither. The parser reads with the stance
+  rule "redial" (``learned.stance_rule``): liked unless disliked, since ReDial labels only those
+  two. A title the parser grounded to another catalog entry with the same title (ReDial lists
+  some movies twice) counts as that movie.
 * Long-term memory is off: every dialogue is a new user.
 * Baselines (the harness's own, ``baselines.py``) see the same points: popularity (most
   mentioned movies in ReDial) and retrieval (the seeker's text so far, embedded and searched

@@ -44,7 +44,9 @@ def build_agent(settings, catalog, sessions_db: Path):
     from recpilot.llm.base import build_chat_model
     from recpilot.memory.sessions import SessionStore
 
-    agent_settings = settings.model_copy(update={"catalog": catalog.name})
+    # ReDial scores only liked and disliked, so its stance rule reads an item liked unless disliked
+    learned = settings.learned.model_copy(update={"stance_rule": "redial"})
+    agent_settings = settings.model_copy(update={"catalog": catalog.name, "learned": learned})
     return RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None,
                     distilled=load_distilled(agent_settings, catalog))
 
@@ -56,6 +58,7 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
     session_id: str | None = None
     latest: list[str] = []
     before: list[str] = []
+    anchored: set[str] = set()  # anchors of any turn: a new request sets them aside, they were liked
     points: dict[str, list[RecPoint]] = {"recpilot": [], **{b.name: [] for b in baselines}}
     so_far = DialogueSoFar(id=dialogue.id)  # what the baselines see: seeker text, recommender's movies
     agent_turns, agent_ms = 0, 0.0
@@ -66,6 +69,7 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
             t0 = time.perf_counter()
             trace = collect(agent.turn(text, session_id, user_id, K))
             reply = trace.result
+            anchored |= {r.id for r in reply.state.anchors}
             agent_ms += (time.perf_counter() - t0) * 1000
             agent_turns += 1
             session_id = reply.session_id
@@ -88,8 +92,8 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
             replied = True
         before += msg.mentions
     state = agent.session(session_id).state if session_id else PreferenceState()
-    liked = {r.id for r in state.liked_items + state.anchors}
     disliked = {r.id for r in state.rejected_items}
+    liked = ({r.id for r in state.liked_items + state.anchors} | anchored) - disliked
     seen_only = {r.id for r in state.read_items} - liked - disliked
     return {"id": dialogue.id, "liked": sorted(liked), "disliked": sorted(disliked), "seen_only": sorted(seen_only),
             "points": {k: [p.model_dump() for p in v] for k, v in points.items()},

@@ -4,6 +4,7 @@ the rules and the LLM."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -96,7 +97,7 @@ def test_phrases_naming_a_catalog_value_are_left_out(demo_catalog):
     rules = RuleParser(vocabulary_for(demo_catalog))
     kept = corpus._phrases("wanted", "train", rules)
     assert "With a bit of adventure in it." not in kept  # "adventure" is a demo genre
-    assert "A real page turner, please." in kept
+    assert "Something with a strong heroine." in kept
 
 
 # --- scoring -----------------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def fixed(catalog, intent="refine", residual="noise", sort="none", sure=8.0, thr
 def test_a_sure_model_takes_over_the_llm_call_and_drops_context_words(demo_catalog, scripted):
     llm = scripted([])  # any call would fail the test: the script is empty
     parser = Parser(demo_catalog, llm, distilled=fixed(demo_catalog, intent="recommend", residual="noise"))
-    result = parser.parse("Horror, please. I have a three hour train ride tomorrow.", ParseContext())
+    result = parser.parse("Horror, please. The parrot next door keeps squawking at dawn.", ParseContext())
     assert result.used_distilled and not result.used_llm and not result.calls
     assert result.update.keywords == []
     assert any(c.value == "horror" for c in result.update.add_constraints)
@@ -194,7 +195,7 @@ def test_an_unsure_model_leaves_the_message_to_the_llm(demo_catalog, scripted):
     llm = scripted(['{"intent": "recommend", "likes": ["train"], "dislikes": []}'])
     unsure = fixed(demo_catalog, intent="recommend", sure=1.0, threshold=0.9)
     parser = Parser(demo_catalog, llm, distilled=unsure)
-    result = parser.parse("Horror, please. I have a three hour train ride tomorrow.", ParseContext())
+    result = parser.parse("Horror, please. The parrot next door keeps squawking at dawn.", ParseContext())
     assert result.used_llm and not result.used_distilled and len(result.calls) == 1
 
 
@@ -224,15 +225,18 @@ def test_the_model_is_not_asked_when_the_rules_explain_everything(demo_catalog):
     assert not result.used_distilled and any(c.value == "horror" for c in result.update.add_constraints)
 
 
-def test_a_failing_model_costs_a_warning_not_the_turn(demo_catalog):
+def test_a_failing_model_is_logged_and_costs_nothing_else(demo_catalog, caplog):
     class Broken(DistilledParser):
         def read(self, *args, **kwargs):
             raise RuntimeError("boom")
 
     model = fixed(demo_catalog)
     parser = Parser(demo_catalog, None, distilled=Broken(model.model, model.kinds, model.kind_field))
-    result = parser.parse("Horror, please. I have a three hour train ride tomorrow.", ParseContext())
-    assert not result.used_distilled and any("distilled parser failed" in w for w in result.warnings)
+    with caplog.at_level(logging.ERROR):
+        result = parser.parse("Horror, please. The parrot next door keeps squawking at dawn.", ParseContext())
+    # a bug in a learned part is logged whole, not passed off as a warning; the rules' reading stands
+    assert not result.used_distilled and not result.warnings
+    assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in caplog.records)
     assert any(c.value == "horror" for c in result.update.add_constraints)
 
 

@@ -38,7 +38,7 @@ def test_model_conversation_over_four_processes(copy_demo_home, run_cli, demo_ca
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     # 1. free text that no rule explains: the parser asks the model
-    t1 = ask("something cozy and heartwarming about friendship")
+    t1 = ask("a story about pirates, treasure maps and sea monsters")
     session = t1["session_id"]
     _check_items(t1, demo_catalog, set())
     with sqlite3.connect(home / "sessions.db") as db:

@@ -34,7 +34,7 @@ GENRE_SCHEMA = {
     },
     "required": ["genre", "count"],
 }
-VAGUE = "something cozy and heartwarming about friendship"
+VAGUE = "a story about pirates, treasure maps and sea monsters"
 
 
 def _free_port() -> int:

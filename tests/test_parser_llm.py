@@ -10,7 +10,8 @@ from recpilot.agent.parser import LLM_SCHEMA, Parser, repair_json
 from recpilot.agent.rules import ParseContext
 from recpilot.errors import LLMUnavailable
 
-FREE_TEXT = "something cozy and heartwarming for a rainy afternoon"
+# words no rule reads (the lexicon knows moods like "cozy"; these are subjects), so the LLM is asked
+FREE_TEXT = "a story about pirates, treasure maps and sea monsters"
 
 
 def reply(intent: str = "recommend", likes=(), dislikes=()) -> str:
@@ -78,17 +79,17 @@ def test_parser_sends_what_rules_understood_and_truncates_long_text(parse):
 
 
 @pytest.mark.parametrize("raw", [
-    '```json\n{"intent": "recommend", "likes": ["cozy"], "dislikes": []}\n```',
-    'Sure! Here is the JSON you asked for: {"intent": "recommend", "likes": ["cozy"], "dislikes": []} Hope it helps.',
-    '{"intent": "recommend", "likes": ["cozy",], "dislikes": [],}',
-    '\n\n  {"intent": "recommend",\n "likes": ["cozy", ],\n "dislikes": [ ]\n}\n',
-    '{"intent": "recommend", "likes": ["cozy"], "dislikes": [], "confidence": 0.9}',
+    '```json\n{"intent": "recommend", "likes": ["pirates"], "dislikes": []}\n```',
+    'Sure! Here is the JSON you asked for: {"intent": "recommend", "likes": ["pirates"], "dislikes": []} Hope it helps.',
+    '{"intent": "recommend", "likes": ["pirates",], "dislikes": [],}',
+    '\n\n  {"intent": "recommend",\n "likes": ["pirates", ],\n "dislikes": [ ]\n}\n',
+    '{"intent": "recommend", "likes": ["pirates"], "dislikes": [], "confidence": 0.9}',
 ])
 def test_parser_repairs_json_in_prose_fences_and_trailing_commas(parse, raw):
     result, model = parse(FREE_TEXT, [raw])
     assert len(model.calls) == 1 and result.used_llm
     assert result.calls[0].error is None and result.warnings == []
-    assert "text:cozy" in like_keys(result)
+    assert "text:pirates" in like_keys(result)
 
 
 @pytest.mark.parametrize("raw", ["", "no json here", "[1, 2]", '{"intent": ', '"just a string"'])
@@ -98,8 +99,8 @@ def test_repair_json_rejects_what_is_not_an_object(raw):
 
 
 def test_parser_invalid_twice_keeps_deterministic_parse_with_warning(parse, deterministic):
-    result, model = parse(FREE_TEXT, ["They want something cozy.", '{"intent": "cozy", "likes": ["cozy"]}',
-                                      reply(likes=["cozy"])])
+    result, model = parse(FREE_TEXT, ["They want something about pirates.", '{"intent": "pirates", "likes": ["pirates"]}',
+                                      reply(likes=["pirates"])])
     assert len(model.calls) == 2 and len(result.calls) == 2
     assert all(call.error and call.error.startswith("invalid output") for call in result.calls)
     assert any("invalid twice" in w for w in result.warnings)
@@ -107,15 +108,15 @@ def test_parser_invalid_twice_keeps_deterministic_parse_with_warning(parse, dete
     # the retry shows the model its own answer and what was wrong with it
     retry = model.calls[1]
     assert len(retry) == len(model.calls[0]) + 2
-    assert retry[-2].role == "assistant" and retry[-2].content == "They want something cozy."
+    assert retry[-2].role == "assistant" and retry[-2].content == "They want something about pirates."
     assert retry[-1].role == "user" and "not valid" in retry[-1].content
 
 
 def test_parser_invalid_once_then_valid_uses_the_retry(parse):
-    result, model = parse(FREE_TEXT, ["nope", reply(likes=["heartwarming"])])
+    result, model = parse(FREE_TEXT, ["nope", reply(likes=["treasure"])])
     assert len(model.calls) == 2 and result.used_llm and result.warnings == []
     assert result.calls[0].error and result.calls[1].error is None
-    assert "text:heartwarming" in like_keys(result)
+    assert "text:treasure" in like_keys(result)
 
 
 def test_parser_llm_unavailable_warns_and_keeps_deterministic_parse(parse, deterministic):
@@ -134,34 +135,34 @@ def test_parser_llm_unavailable_on_retry_warns_and_keeps_deterministic_parse(par
 
 
 def test_parser_drops_hallucinated_descriptors(parse):
-    result, _ = parse(FREE_TEXT, [reply(likes=["cozy", "zorblax", "Harry Potter"],
+    result, _ = parse(FREE_TEXT, [reply(likes=["pirates", "zorblax", "Harry Potter"],
                                         dislikes=["gore", "quantum vampires"])])
-    assert like_keys(result) == {"text:cozy"}
+    assert like_keys(result) == {"text:pirates"}
     assert result.update.dislikes == []
     assert all(p.source == "llm" for p in result.update.likes)
 
 
 def test_parser_drops_catalog_values_the_user_never_said(parse):
-    result, _ = parse(FREE_TEXT, [reply(likes=["romance", "dragons", "heartwarming"], dislikes=["horror"])])
-    assert like_keys(result) == {"text:heartwarming"}
+    result, _ = parse(FREE_TEXT, [reply(likes=["romance", "dragons", "treasure"], dislikes=["horror"])])
+    assert like_keys(result) == {"text:treasure"}
     assert result.update.dislikes == []
     assert result.update.add_constraints == []
 
 
 def test_parser_keeps_at_most_three_descriptors_each(parse):
-    text = "cozy heartwarming gentle quiet rainy stories"
-    result, _ = parse(text, [reply(likes=["cozy", "heartwarming", "gentle", "quiet", "rainy"])])
+    text = "pirates treasure robots monsters knights stories"
+    result, _ = parse(text, [reply(likes=["pirates", "treasure", "robots", "monsters", "knights"])])
     llm_likes = [p for p in result.update.likes if p.source == "llm"]
     assert 1 <= len(llm_likes) <= 3
 
 
 def test_parser_llm_dislikes_are_negative_soft_preferences(parse):
-    text = "a gentle story, nothing too violent or bleak please"
-    result, model = parse(text, [reply(dislikes=["violent", "bleak"])])
+    text = "a story about knights, nothing with robots or monsters please"
+    result, model = parse(text, [reply(dislikes=["robots", "monsters"])])
     assert len(model.calls) == 1
     llm_dislikes = [p for p in result.update.dislikes if p.source == "llm"]
     keys = {p.key for p in result.update.dislikes}
-    assert {"text:violent", "text:bleak"} <= keys
+    assert {"text:robots", "text:monsters"} <= keys
     assert all(p.weight < 0 for p in result.update.dislikes)
     assert not {p.key for p in result.update.likes} & keys
     assert len(llm_dislikes) == len({p.key for p in llm_dislikes})
@@ -169,7 +170,7 @@ def test_parser_llm_dislikes_are_negative_soft_preferences(parse):
 
 @pytest.mark.parametrize("llm_intent", ["chitchat", "out_of_domain", "accept", "ask_item", "reject"])
 def test_parser_llm_intent_does_not_override_rules_when_words_remain(parse, deterministic, llm_intent):
-    result, _ = parse(FREE_TEXT, [reply(intent=llm_intent, likes=["cozy"])])
+    result, _ = parse(FREE_TEXT, [reply(intent=llm_intent, likes=["pirates"])])
     assert result.used_llm
     assert result.update.intent == deterministic(FREE_TEXT).intent == "recommend"
     assert result.update.keywords  # the words still drive retrieval

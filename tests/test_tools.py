@@ -16,7 +16,7 @@ from recpilot.preferences import Constraint, ItemRef, Preference, PreferenceStat
 from recpilot.tools import TOOLS, Tool, _tool
 from recpilot.tools.context import ToolContext
 from recpilot.tools.models import ItemDetails, ToolResult
-from recpilot.tools.rank import DEFAULT_SCORER
+from recpilot.tools.rank import DEFAULT_SCORER, _kind_overlap
 
 
 def run(ctx: ToolContext, name: str, **args):
@@ -271,7 +271,9 @@ def test_rank_items_anchor_raises_items_close_to_it(demo_catalog):
     ctx.state = PreferenceState(anchors=[ItemRef(id=anchor.id, title=anchor.title)])
     anchored = run(ctx, "rank_items", k=10)
     rows = ctx.bus.rows
-    sims = np.asarray(demo_catalog.embeddings[rows]) @ np.asarray(demo_catalog.embeddings[demo_catalog.index["5"]])
+    # closeness to an anchor: half its text, half the kinds (genres) they share
+    text = np.asarray(demo_catalog.embeddings[rows]) @ np.asarray(demo_catalog.embeddings[demo_catalog.index["5"]])
+    sims = 0.5 * text + 0.5 * _kind_overlap(demo_catalog, rows, demo_catalog.rows(["5"]))[:, 0]
     gain = np.array([ctx.bus.scores[r] - base_scores[r] for r in rows.tolist()])
     assert np.corrcoef(sims, gain)[0, 1] > 0.9  # the closer to the anchor, the bigger the lift
     assert any(f"close to {anchor.title}" in h.reason for h in anchored.items)

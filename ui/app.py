@@ -58,9 +58,9 @@ def build_app(settings: Settings, agent: RecPilot | None = None, *, web: bool = 
         return Health(catalog=agent.catalog.name, items=len(agent.catalog), llm_backend=settings.llm.backend,
                       version=__version__)
 
-    from recpilot.ui import routes_items, routes_openai, routes_sessions
+    from recpilot.ui import routes_items, routes_memory, routes_openai, routes_sessions
 
-    for module in (routes_sessions, routes_items, routes_openai):
+    for module in (routes_sessions, routes_items, routes_memory, routes_openai):
         app.include_router(module.router)
     if mcp_server is not None:
         app.router.routes.extend(mcp_app.routes)  # POST/GET/DELETE /mcp

@@ -90,6 +90,27 @@ class StatePatch(BaseModel):
     model_config = {"extra": "forbid"}
     remove: list[str] = Field(default_factory=list, max_length=100, description="chip keys to remove")
     add: list[Constraint] = Field(default_factory=list, max_length=50, description="hard constraints to add")
+    restore: list[str] = Field(default_factory=list, max_length=10, description="set-aside requests to bring back")
+    forget: list[str] = Field(default_factory=list, max_length=100,
+                              description="remembered chips to forget: from this session and from long-term memory")
+
+
+class MemoryView(BaseModel):
+    """One entry of a user's long-term memory; ``key`` forgets it."""
+
+    key: str
+    kind: str
+    text: str
+    session_id: str = ""
+    at: float = 0.0
+
+
+class MemoryList(BaseModel):
+    memories: list[MemoryView]
+
+
+class Forgotten(BaseModel):
+    forgotten: int
 
 
 class FeedbackIn(BaseModel):

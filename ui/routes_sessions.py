@@ -81,8 +81,10 @@ def get_state(session_id: SessionId, user: Caller, service: ServiceDep) -> State
 
 @router.patch("/{session_id}/state", response_model=StateView, responses=NOT_FOUND)
 def patch_state(session_id: SessionId, body: StatePatch, user: Caller, service: ServiceDep) -> StateView:
-    """Removes chips by key and adds hard constraints."""
-    return service.edit_state(session_id, user, remove=body.remove, add=body.add)
+    """Removes chips by key, brings back set-aside requests (``restore``), forgets remembered
+    entries (``forget``: from the session and long-term memory), and adds hard constraints."""
+    return service.edit_state(session_id, user, remove=body.remove, add=body.add, restore=body.restore,
+                              forget=body.forget)
 
 
 @router.post("/{session_id}/feedback", response_model=StateView, responses=NOT_FOUND)

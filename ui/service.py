@@ -102,11 +102,19 @@ class Service:
         return state_view(session_id, self.session(session_id, user_id).state)
 
     def edit_state(self, session_id: str, user_id: str, remove: list[str] = (),
-                   add: list[Constraint] = ()) -> StateView:
+                   add: list[Constraint] = (), restore: list[str] = (), forget: list[str] = ()) -> StateView:
         self.session(session_id, user_id)
         with self.locks.hold(session_id):
-            state = self.agent.edit_state(session_id, user_id, remove=list(remove), add=list(add))
+            state = self.agent.edit_state(session_id, user_id, remove=list(remove), add=list(add),
+                                          restore=list(restore), forget=list(forget))
         return state_view(session_id, state)
+
+    # --- long-term memory -------------------------------------------------------------------
+    def memories(self, user_id: str) -> list:
+        return self.agent.memories(user_id)
+
+    def forget(self, user_id: str, key: str | None = None) -> int:
+        return self.agent.forget(user_id, key)
 
     def feedback(self, session_id: str, user_id: str, item_id: str, kind: str) -> StateView:
         self.agent.catalog.get(item_id)  # UnknownItem before anything changes

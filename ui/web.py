@@ -138,15 +138,24 @@ class WebPage:
         except Exception as exc:
             yield history, _oops(exc), sid, user, view
 
-    def remove_chip(self, key: str, label: str, user: str, sid: str, history: list, view: dict,
+    def remove_chip(self, key: str, label: str, kind: str, user: str, sid: str, history: list, view: dict,
                     request: gr.Request):
-        """Drops one entry of the state, then recommends again from what is left."""
+        """Drops one entry of the state (a remembered one is forgotten for good; an earlier request
+        set aside comes back instead), then recommends again."""
         history = list(history or [])
         try:
             user = self._user(request, user)
-            self.service.edit_state(sid, user, remove=[key])
+            if kind == "set_aside":
+                self.service.edit_state(sid, user, restore=[key])
+                done = f"Brought back “{html.escape(label.removeprefix('earlier: '))}”"
+            elif kind == "remembered":
+                self.service.edit_state(sid, user, forget=[key])
+                done = f"Forgot “{html.escape(label.removeprefix('remembered: '))}”"
+            else:
+                self.service.edit_state(sid, user, remove=[key])
+                done = f"Removed “{html.escape(label)}”"
             session = self.service.session(sid, user)
-            yield history, _working(f"Removed “{html.escape(label)}” — updating the recommendations"), sid, user, \
+            yield history, _working(f"{done} — updating the recommendations"), sid, user, \
                 {**view, **self._marks_and_chips(session)}
             yield from self._rerun(user, sid, history)
         except Exception as exc:
@@ -309,7 +318,7 @@ def build_web(service: Service, login_required: bool = False) -> gr.Blocks:
                             btn = gr.Button(f"{chip['label']}  ✕", size="sm", min_width=20, scale=0,
                                             elem_classes=["rp-chip", f"rp-chip-{chip['kind']}"])
                             btn.click(
-                                _bind(page.remove_chip, chip["key"], chip["label"]),
+                                _bind(page.remove_chip, chip["key"], chip["label"], chip["kind"]),
                                 inputs=[user, session_box, chat, view],
                                 outputs=[chat, status, session_box, owner, view], show_progress="minimal")
 

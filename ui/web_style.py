@@ -43,6 +43,9 @@ CSS = """
 .rp-chip-like, .rp-chip-liked_item, .rp-chip-anchor { background: #dcfce7 !important; color: #166534 !important; }
 .rp-chip-dislike, .rp-chip-rejected_item { background: #fee2e2 !important; color: #991b1b !important; }
 .rp-chip-keyword { background: #f1f5f9 !important; color: #334155 !important; }
+.rp-chip-read_item { background: #f1f5f9 !important; color: #475569 !important; }
+.rp-chip-remembered { background: #fef9c3 !important; color: #854d0e !important; font-style: italic; }
+.rp-chip-set_aside { background: #ffffff !important; color: #64748b !important; border: 1px dashed #94a3b8 !important; }
 """
 
 #: after each change of session or user: ``?session=ID&user=NAME`` in the address bar

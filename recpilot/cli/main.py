@@ -16,6 +16,7 @@ from recpilot.cli import (
     chat_cmds,
     dialogue_cmds,
     eval_cmds,
+    memory_cmds,
     serve_cmds,
     session_cmds,
     simulate_cmds,
@@ -66,6 +67,7 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 app.add_typer(catalog_cmds.items_app, name="items")
+app.add_typer(memory_cmds.memory_app, name="memory")
 catalog_cmds.register(app)
 chat_cmds.register(app)
 session_cmds.register(app)
