@@ -68,12 +68,12 @@ class ItemRules:
                 or up.read_items or up.liked_items or any(n.kind == "injection" for n in up.notes):
             return
         pointing = _POINTERS & set(t.tokens)
-        words = [w for w in t.tokens if w[0].isalnum()]
-        if not pointing and (up.add_constraints or up.likes or up.dislikes or up.anchors or len(words) > 3):
-            return  # no word pointing back ("he kicks butt"): not a verdict on what was shown
+        if not pointing and (up.add_constraints or up.likes or up.dislikes or up.anchors):
+            return  # a request with no word pointing back: not a verdict on what was shown
         if ctx.focus_item:
             targets = [ctx.focus_item]
-        elif pointing & _PLURAL or len(ctx.last_shown) == 1:
+        elif pointing & _PLURAL or len(ctx.last_shown) <= 2:
+            # one or two shown: a reply is about them; of five, a bare "sounds good" says which?
             targets = list(ctx.last_shown)
         else:
             return
