@@ -14,7 +14,36 @@ CLAUSE_BREAKS = {",", ";", ".", "!", "?", ":", "but", "though", "however", "alth
 
 
 def _cues(label: str, *phrases: str) -> list[tuple[tuple[str, ...], str]]:
-    return [(tuple(p.split()), label) for p in phrases]
+    out, seen = [], set()
+    for phrase in phrases:
+        for variant in _variants(tuple(phrase.split())):
+            if variant not in seen:
+                seen.add(variant)
+                out.append((variant, label))
+    return out
+
+
+#: Softeners people put between a negation and its verb ("didn't really like", "not particularly into").
+_SOFTENERS = ("really", "particularly", "much", "exactly", "quite", "totally", "especially", "that", "super")
+_NEGATED_VERBS = frozenset("like love enjoy care into dig mind want liked loved enjoyed cared".split())
+
+
+def _is_negation(token: str) -> bool:
+    return token in ("not", "never") or token.endswith("n't")
+
+
+def _variants(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A cue as written, without its apostrophes ("didnt like": people type fast), and with a
+    softener after its negation ("didn't really like")."""
+    forms = [words]
+    bare = tuple(w.replace("'", "") if w.endswith("n't") else w for w in words)
+    if bare != words:
+        forms.append(bare)
+    for form in list(forms):
+        for i in range(len(form) - 1):
+            if _is_negation(words[i]) and form[i + 1] in _NEGATED_VERBS:
+                forms += [form[: i + 1] + (adverb,) + form[i + 1 :] for adverb in _SOFTENERS]
+    return forms
 
 
 RETRACT_BEFORE = ("don't mind", "dont mind", "do not mind", "never mind", "nevermind", "forget about", "forget",
@@ -26,6 +55,9 @@ RETRACT_AFTER = ("is fine", "are fine", "is ok", "are ok", "is okay", "are okay"
                  "are fine too", "is ok too", "is good too", "can stay")
 SOFT_NEG = ("don't like", "dont like", "do not like", "didn't like", "didnt like", "did not like", "don't really like",
             "dont really like", "don't love", "dislike", "not a fan of", "not a big fan of", "not really a fan of",
+            "wasn't a fan of", "wasn't a big fan of", "wasn't really a fan of", "not a huge fan of",
+            "wasn't a huge fan of", "didn't care for", "don't care for", "didn't enjoy", "didn't love", "never liked", "never enjoyed",
+            "never loved", "never cared for",
             "not into", "not really into", "not big on", "less", "fewer", "not too", "not so", "not very", "too much",
             "too", "way too", "light on", "go easy on", "not much of",
             "not much", "not crazy about", "not keen on", "rather not", "prefer not", "not for me", "isn't for me")
@@ -55,12 +87,23 @@ ITEM_CUES = (
     + _cues("anchor", "like", "similar to", "in the vein of", "reminds me of", "as good as", "along the lines of", "than",
             "same vibe as", "compared to", "something like")
     + _cues("rejected", *SOFT_NEG, *HARD_NEG, "disliked", "didn't enjoy", "couldn't finish", "boring")
+    # not read: neither a verdict nor a reason to leave it out ("I never read Dune, is it good?")
+    + _cues("unseen", "never read", "never seen", "never saw", "never watched", "haven't read", "haven't seen",
+            "haven't watched", "have not read", "have not seen", "didn't see", "did not see", "didn't read",
+            "did not read", "not seen", "not read", "never heard of", "haven't heard of", "not heard of",
+            "have yet to read", "have yet to see", "haven't gotten to", "never got to", "never got around to",
+            "haven't gotten around to", "haven't tried", "never tried")
 )
 ITEM_AFTER = (_cues("seen", "already read", "read it already", "have read it", "i've read it", "read that already",
                     "already seen", "seen it", "i've read that", "read it", "have it already", "already")
               + _cues("liked", "sounds good", "sounds interesting", "sounds nice", "sounds fun", "looks good",
                       "looks interesting", "looks nice", "was great", "was amazing", "is great")
               + _cues("rejected", "was boring", "is boring", "not for me", "isn't for me", "sounds boring"))
+
+# "X wasn't that good", "X is not great": a judgement negated after the item.
+NEGATED_COPULAS = frozenset("wasn't wasnt isn't isnt weren't werent aren't arent".split())
+PRAISE_WORDS = frozenset("""good great amazing fun funny interesting enjoyable exciting worth impressive memorable
+    scary gripping entertaining special best""".split())
 
 # Every word of a cue phrase is grammar, not a descriptor for retrieval.
 CUE_WORDS = frozenset(
@@ -128,7 +171,7 @@ RE_ASK = re.compile(
     r"|any good(?! (?:\w+ )?(?:books?|novels?|stories|reads|movies|films|series|ones|fantasy|thrillers?|romances?))"
     r"|worth (reading|it|watching|the read)|more (info|information|details) (on|about)|tell me more\b"
     r"|details (of|on|about)|how is (it|#?\d+|the \w+ one) rated|what'?s the rating|what genre is"
-    r"|what kind of \w+ is)\b")
+    r"|what kind of \w+ is|is (it|that|this|that one|this one|#?\d+) (any |really |actually |even )?good)\b")
 RE_NONE_OF_THESE = re.compile(
     r"\b(none of (these|those|them|the above)|neither of (these|those|them)|not (any of )?(these|those)"
     r"|i don'?t like (any of )?(these|those|them)|something else entirely)\b")

@@ -60,7 +60,7 @@ CUES_AFTER = tuple(tuple(p.split()) for p in (
     "series", "books", "book", "trilogy", "saga", "novels", "novel", "sequel", "sequels", "movies", "films",
     "was amazing", "was great", "was good", "was fine", "was ok", "was okay", "was boring", "was terrible",
     "is amazing", "is great", "is good", "is boring", "was so good", "was too", "is one of", "was one of",
-    "bored me", "blew me away", "broke my heart", "and its sequels", "type of book", "kind of book", "vibes",
+    "bored me", "sucked", "sucks", "blew me away", "broke my heart", "and its sequels", "type of book", "kind of book", "vibes",
     "and loved", "and hated", "already read", "read it", "i read", "i've read", "ive read", "already",
     "is on my list", "sounds good", "sounds interesting"))
 #: Words people use to judge a book: "X was <one of these>" is said of a title.
@@ -626,6 +626,9 @@ class Linker:
         return False
 
 
+#: "X <verb> ... <evaluative>": "X was honestly awful", "X wasnt that good"
+_JUDGING_VERBS = frozenset("""was is were are made has had gets got wasn't wasnt isn't isnt weren't werent aren't
+    arent""".split())
 _CUES_BEFORE = sorted(CUES_BEFORE, key=len, reverse=True)
 _CUES_AFTER = sorted(CUES_AFTER, key=len, reverse=True)
 
@@ -652,7 +655,7 @@ def _cue_after(tokens: list[str], end: int) -> str | None:
         if tuple(tokens[end : end + n]) == cue:
             return " ".join(cue)
     # "X was honestly awful", "X is my comfort read", "X made me cry": said of a book
-    if end < len(tokens) and tokens[end] in ("was", "is", "were", "are", "made", "has", "had", "gets", "got"):
+    if end < len(tokens) and tokens[end] in _JUDGING_VERBS:
         for w in tokens[end + 1 : end + 5]:
             if w in EVALUATIVE:
                 return f"{tokens[end]} {w}"

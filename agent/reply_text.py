@@ -80,8 +80,8 @@ def recommendation_message(catalog: Catalog, state: PreferenceState, n: int, see
                                          what=what)
     liked = [r.title for r in state.liked_items if not r.remembered][-2:]
     if liked and not set_aside:
-        opener = rng.choice(_BECAUSE).format(liked=_join([_short(t) for t in liked], "and")) + \
-            opener[0].lower() + opener[1:]
+        rest = opener if opener.startswith("I ") else opener[0].lower() + opener[1:]
+        opener = rng.choice(_BECAUSE).format(liked=_join([_short(t) for t in liked], "and")) + rest
     if set_aside:
         opener = f"Switching to something new (I set aside: {set_aside}; you can bring it back). " + opener
     return opener

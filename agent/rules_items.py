@@ -16,7 +16,9 @@ from recpilot.agent.cues import (
     FILLER,
     ITEM_AFTER,
     ITEM_CUES,
+    NEGATED_COPULAS,
     ORDINALS,
+    PRAISE_WORDS,
     RE_LIKE_IT,
     RE_NONE_OF_THESE,
     RE_READ_SHOWN,
@@ -194,7 +196,8 @@ class ItemRules:
             ok = [(start, ref) for (start, ref), label in zip(refs, labels, strict=True) if label != "rejected"]
             same = [ref for start, ref in ok if t.clause[start] == t.clause[t.span(accept)[0]]]
             accepted = (same or [ref for _, ref in ok][-1:] or [None])[0] or self._implicit(t, accept)
-        readings = self._readings(t, spans) if any(label in ("seen", None, "anchor") for label in labels) else []
+        readings = self._readings(t, spans) if any(label in ("seen", None, "anchor", "unseen") for label in labels) \
+            else []
         for k, ((start, ref), label) in enumerate(zip(refs, labels, strict=True)):
             if asked is not None and ref.id == asked.id:
                 continue
@@ -209,6 +212,8 @@ class ItemRules:
             elif label == "rejected":
                 up.rejected_items.append(ref)
                 t.mark_reasons(start)
+            elif label == "unseen":
+                pass  # named, so "anything like it" can find it, and otherwise left as it was
             else:
                 if label in ("liked", "more_like"):
                     up.liked_items.append(ref)
@@ -230,7 +235,7 @@ class ItemRules:
         both = re.search(r"\b(?:like|as) (?:those|these|them|both)(?: two| three)?\b|\blike both\b", t.joined)
         if up.anchors and not both:
             return
-        ok = ("seen", "liked", None, "anchor") if both else ("seen", "liked", None)
+        ok = ("seen", "liked", None, "anchor", "unseen") if both else ("seen", "liked", None, "unseen")
         found = [mention.ref for mention in t.mentions if mention.label in ok]
         if both:  # "X was even better than Y. more like those two": both are liked
             up.liked_items += [r for r in found if r.id not in {x.id for x in up.liked_items}]
@@ -271,6 +276,10 @@ class ItemRules:
                 break
             if w not in (",", "."):
                 window.append(w)
+        if window[:2] in (["was", "not"], ["is", "not"]):
+            window = ["wasn't", *window[2:]]
+        if window and window[0] in NEGATED_COPULAS and PRAISE_WORDS & set(window[1:4]):
+            return "rejected"
         table = sorted(ITEM_AFTER, key=lambda c: -len(c[0]))
         for s in range(len(window)):
             for phrase, label in table:
@@ -329,6 +338,8 @@ def _stance(label: str | None, reading: StanceReading | None, rule: str = "produ
     if label == "anchor" and reading is not None and reading.label == "liked" \
             and reading.probs["liked"] >= SEEN_AND_LIKED:
         return "liked"  # "a book like The Secret History, I loved the dark academia vibe"
+    if label == "unseen" and rule == "redial":
+        label = None  # ReDial's seekers mark a film they have not seen by whether they would watch it
     if label not in ("seen", None) or reading is None:
         return label
     if reading.label == "disliked":
