@@ -338,3 +338,108 @@ def test_api_conforms_to_its_openapi_schema(api_schema):
         run()
         checked.append(operation.label)
     assert len(checked) >= 9, checked
+
+
+# --- /v1/memory and the state PATCH's restore / forget ------------------------------------------------
+def _remember_fantasy_and_the_hobbit(client, user: str) -> str:
+    h = {"X-User-Id": user}
+    sid = _session(client, user)
+    assert client.post(f"/v1/sessions/{sid}/messages", json={"text": "I love fantasy"}, headers=h).status_code == 200
+    assert client.post(f"/v1/sessions/{sid}/feedback", json={"item_id": "7", "kind": "like"},
+                       headers=h).status_code == 200
+    return sid
+
+
+def _memory_keys(client, user: str) -> set[str]:
+    r = client.get("/v1/memory", headers={"X-User-Id": user})
+    assert r.status_code == 200, r.text
+    return {m["key"] for m in r.json()["memories"]}
+
+
+def test_api_memory_lists_the_callers_memory(client):
+    alice, bob = _user(), _user()
+    _remember_fantasy_and_the_hobbit(client, alice)
+
+    memories = client.get("/v1/memory", headers={"X-User-Id": alice}).json()["memories"]
+
+    by_key = {m["key"]: m for m in memories}
+    assert {"genres:fantasy", "item:7"} <= set(by_key)
+    assert by_key["genres:fantasy"]["kind"] == "like" and "fantasy" in by_key["genres:fantasy"]["text"]
+    assert by_key["item:7"]["kind"] == "liked_item" and "The Hobbit" in by_key["item:7"]["text"]
+    assert all(m["at"] > 0 and m["session_id"] for m in memories)
+    assert _memory_keys(client, bob) == set()
+
+
+def test_api_memory_forget_one_is_for_the_caller_only(client):
+    alice, bob = _user(), _user()
+    _remember_fantasy_and_the_hobbit(client, alice)
+    _remember_fantasy_and_the_hobbit(client, bob)
+
+    r = client.delete("/v1/memory/genres:fantasy", headers={"X-User-Id": alice})
+
+    assert r.status_code == 200 and r.json() == {"forgotten": 1}
+    assert client.delete("/v1/memory/genres:fantasy", headers={"X-User-Id": alice}).json() == {"forgotten": 0}
+    left = _memory_keys(client, alice)
+    assert "genres:fantasy" not in left and "item:7" in left
+    assert {"genres:fantasy", "item:7"} <= _memory_keys(client, bob)  # bob's memory untouched
+
+
+def test_api_memory_forget_all_is_for_the_caller_only(client):
+    alice, bob = _user(), _user()
+    _remember_fantasy_and_the_hobbit(client, alice)
+    _remember_fantasy_and_the_hobbit(client, bob)
+    n = len(_memory_keys(client, alice))
+
+    r = client.delete("/v1/memory", headers={"X-User-Id": alice})
+
+    assert r.status_code == 200 and r.json() == {"forgotten": n} and n >= 2
+    assert _memory_keys(client, alice) == set()
+    assert {"genres:fantasy", "item:7"} <= _memory_keys(client, bob)
+
+
+def test_api_state_patch_restore_brings_back_a_set_aside_request(client):
+    user = _user()
+    h = {"X-User-Id": user}
+    sid = _session(client, user)
+    client.post(f"/v1/sessions/{sid}/messages", json={"text": "a fantasy novel from the 90s"}, headers=h)
+    turn = client.post(f"/v1/sessions/{sid}/messages", json={"text": "ok now I'd like a cozy mystery"}, headers=h)
+    assert not [c for c in turn.json()["state"]["constraints"] if c["field"] == "year"]
+    aside = [c for c in client.get(f"/v1/sessions/{sid}/state", headers=h).json()["chips"]
+             if c["kind"] == "set_aside"]
+    assert len(aside) == 1 and "1990s" in aside[0]["label"]
+
+    r = client.patch(f"/v1/sessions/{sid}/state", json={"restore": [aside[0]["key"]]}, headers=h)
+
+    assert r.status_code == 200, r.text
+    keys = {c["key"] for c in r.json()["chips"]}
+    assert {"year:gte:1990", "year:lte:1999", "genres:include:fantasy"} <= keys
+    assert aside[0]["key"] not in keys
+    again = client.patch(f"/v1/sessions/{sid}/state", json={"restore": [aside[0]["key"]]}, headers=h)
+    assert again.status_code == 400 and aside[0]["key"] in again.json()["detail"]
+
+
+def test_api_state_patch_forget_drops_the_chip_and_the_memory(client):
+    user = _user()
+    h = {"X-User-Id": user}
+    _remember_fantasy_and_the_hobbit(client, user)
+    sid = _session(client, user)
+    client.post(f"/v1/sessions/{sid}/messages", json={"text": "a mystery please"}, headers=h)
+    chips = {c["key"]: c["kind"] for c in client.get(f"/v1/sessions/{sid}/state", headers=h).json()["chips"]}
+    assert chips.get("genres:fantasy") == "remembered"
+
+    r = client.patch(f"/v1/sessions/{sid}/state", json={"forget": ["genres:fantasy"]}, headers=h)
+
+    assert r.status_code == 200, r.text
+    assert "genres:fantasy" not in {c["key"] for c in r.json()["chips"]}
+    assert "item:7" in {c["key"] for c in r.json()["chips"]}
+    assert "genres:fantasy" not in _memory_keys(client, user)
+    assert "item:7" in _memory_keys(client, user)
+
+
+def test_api_openapi_schema_documents_the_memory_routes(client):
+    paths = client.get("/openapi.json").json()["paths"]
+
+    assert "get" in paths["/v1/memory"] and "delete" in paths["/v1/memory"]
+    assert "delete" in next(v for k, v in paths.items() if k.startswith("/v1/memory/{key"))
+    patch = client.get("/openapi.json").json()["components"]["schemas"]["StatePatch"]["properties"]
+    assert {"restore", "forget"} <= set(patch)

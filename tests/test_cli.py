@@ -247,3 +247,55 @@ def test_cli_ingest_custom_catalog_with_flags(run_cli, tmp_path):
                     "--title-field", "name")
     assert "unchanged 5" in plain.stdout and "rejected 1" in plain.stdout
     assert "line 4:" in plain.stderr
+
+
+# --- recpilot memory list / forget ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def remembered(cli):
+    """Two users who each said they love fantasy and liked The Hobbit (one `ask` each)."""
+    users = ("cli-memory-a", "cli-memory-b")
+    for user in users:
+        ask_json(cli, "I love fantasy, and I loved The Hobbit", "--user", user)
+    return users
+
+
+def memory_json(cli, user: str) -> list[dict]:
+    out = cli("memory", "list", "--user", user, "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_cli_memory_list_json_and_forget_one_key(cli, remembered):
+    user, _ = remembered
+
+    listed = {m["key"]: m for m in memory_json(cli, user)}
+
+    assert {"genres:fantasy", "item:7"} <= set(listed)
+    assert listed["genres:fantasy"]["kind"] == "like" and listed["item:7"]["text"] == "liked The Hobbit"
+    assert all(set(m) == {"key", "kind", "text", "at"} and m["at"] > 0 for m in listed.values())
+
+    out = cli("memory", "forget", "genres:fantasy", "--user", user)
+
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"forgot 1 entry for {user}"
+    again = cli("memory", "forget", "genres:fantasy", "--user", user)  # it is gone
+    assert_one_error_line(again, rf"nothing remembered under 'genres:fantasy' for {user}")
+
+
+def test_cli_memory_forget_all_is_for_that_user_only(cli, remembered):
+    other, user = remembered
+
+    out = cli("memory", "forget", "--all", "--user", user)
+
+    assert out.returncode == 0, out.stderr
+    n = int(re.fullmatch(rf"forgot (\d+) entries for {user}", out.stdout.strip()).group(1))
+    assert n >= 2
+    assert "nothing remembered for" in cli("memory", "list", "--user", user).stdout
+    assert "item:7" in {m["key"] for m in memory_json(cli, other)}  # the other user's memory is untouched
+
+
+@pytest.mark.parametrize("args", [("genres:fantasy", "--all"), ()], ids=["both", "neither"])
+def test_cli_memory_forget_needs_a_key_or_all(cli, args):
+    out = cli("memory", "forget", *args, "--user", "nobody-remembered")
+
+    assert_one_error_line(out, r"give one KEY to forget, or --all")

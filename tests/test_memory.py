@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from recpilot.errors import SessionNotFound
-from recpilot.memory.longterm import LongTermMemory
+from recpilot.memory.longterm import RECALL_WEIGHT, LongTermMemory, MemoryEntry, apply_memories
 from recpilot.memory.sessions import Feedback, SessionStore, TurnRecord
 from recpilot.preferences import Constraint, ItemRef, Preference, PreferenceState
 from recpilot.settings import LLMSettings, Settings
@@ -258,3 +258,107 @@ def test_longterm_empty_state_stores_nothing(settings):
     memory = LongTermMemory(settings)
     assert memory.remember("alice", "s1", "demo", PreferenceState()) == 0
     assert memory.recall("alice", "demo") == []
+
+
+# --- apply_memories: recalled taste as a weak prior ------------------------------------------------------
+def _memories() -> list[MemoryEntry]:
+    return [MemoryEntry(text="liked The Hobbit", kind="liked_item", value="7"),
+            MemoryEntry(text="rejected The Great Gatsby", kind="rejected_item", value="5"),
+            MemoryEntry(text="read Pride and Prejudice", kind="read_item", value="10"),
+            MemoryEntry(text="likes fantasy", kind="like", field="genres", value="fantasy"),
+            MemoryEntry(text="dislikes horror", kind="dislike", field="genres", value="horror"),
+            MemoryEntry(text="has read everything by Jane Austen", kind="read_person", field="authors",
+                        value="Jane Austen")]
+
+
+def test_apply_memories_items_come_back_marked_remembered():
+    state = apply_memories(PreferenceState(), _memories())
+
+    assert state.liked_items == [ItemRef(id="7", title="The Hobbit", remembered=True)]
+    assert state.rejected_items == [ItemRef(id="5", title="The Great Gatsby", remembered=True)]
+    assert state.read_items == [ItemRef(id="10", title="Pride and Prejudice", remembered=True)]
+    assert state.seen_ids() == {"7", "5", "10"}  # never recommended again
+
+
+def test_apply_memories_taste_leans_weakly_with_origin_memory():
+    state = apply_memories(PreferenceState(), _memories())
+
+    assert [(p.field, p.value, p.weight, p.origin) for p in state.likes] == [
+        ("genres", "fantasy", RECALL_WEIGHT, "memory")]
+    assert {(p.field, p.value, p.weight, p.origin) for p in state.dislikes} == {
+        ("genres", "horror", -RECALL_WEIGHT, "memory"), ("authors", "Jane Austen", -RECALL_WEIGHT, "memory")}
+    assert 0 < RECALL_WEIGHT < 1  # weaker than anything the current request says
+    assert state.notes == ["recalled 6 memories from earlier sessions"]
+    assert state.constraints == []  # memory leans, it never filters
+
+
+def test_apply_memories_current_request_wins_over_a_remembered_value():
+    state = PreferenceState(
+        constraints=[Constraint(field="genres", op="include", value="Fantasy")],
+        dislikes=[Preference(field="genres", value="horror", weight=1.0)],  # "horror is fine today"
+        liked_items=[ItemRef(id="7", title="The Hobbit")])
+
+    recalled = apply_memories(state, _memories())
+
+    assert "fantasy" not in {p.value for p in recalled.likes}
+    assert [(p.value, p.weight, p.origin) for p in recalled.dislikes if p.value == "horror"] == [
+        ("horror", 1.0, "request")]
+    assert recalled.liked_items == [ItemRef(id="7", title="The Hobbit")]  # said in this session: not "remembered"
+    assert recalled.notes == ["recalled 3 memories from earlier sessions"]  # gatsby, austen, pride
+
+
+def test_apply_memories_leaves_the_given_state_alone_and_replaces_its_note():
+    state = PreferenceState(notes=["recalled 9 memories from earlier sessions", "no trained ranker"])
+
+    recalled = apply_memories(state, _memories()[:1])
+
+    assert recalled.notes == ["no trained ranker", "recalled 1 memories from earlier sessions"]
+    assert state.liked_items == [] and state.notes[0].startswith("recalled 9")
+    assert apply_memories(state, []) is state
+
+
+def test_chips_show_remembered_entries_as_their_own_kind():
+    state = apply_memories(PreferenceState(likes=[Preference(field="genres", value="mystery")]), _memories())
+
+    chips = {c["key"]: c for c in state.chips()}
+
+    assert chips["genres:fantasy"] == {"key": "genres:fantasy", "kind": "remembered",
+                                       "label": "remembered: likes fantasy"}
+    assert chips["genres:horror"]["kind"] == "remembered" and "dislikes horror" in chips["genres:horror"]["label"]
+    assert chips["item:7"] == {"key": "item:7", "kind": "remembered", "label": "remembered: liked The Hobbit"}
+    assert chips["item:5"]["kind"] == "remembered" and chips["item:10"]["kind"] == "remembered"
+    assert chips["genres:mystery"]["kind"] == "like"  # said now: an ordinary chip
+
+
+# --- forgetting a remembered chip, through the agent -------------------------------------------------------
+def test_edit_state_forget_removes_the_chip_and_the_long_term_entry(agent, user_id):
+    first = agent.ask("I love fantasy", user_id=user_id)
+    agent.feedback(first.session_id, "7", "like", user_id)
+    assert {"genres:fantasy", "item:7"} <= {m.key for m in agent.memories(user_id)}
+
+    later = agent.ask("a mystery please", user_id=user_id)  # a new session recalls both
+    chips = {c["key"]: c["kind"] for c in later.state.chips()}
+    assert chips.get("genres:fantasy") == "remembered" and chips.get("item:7") == "remembered"
+
+    state = agent.edit_state(later.session_id, user_id, forget=["genres:fantasy"])
+
+    assert "genres:fantasy" not in {c["key"] for c in state.chips()}
+    assert "item:7" in {c["key"] for c in state.chips()}  # only what was forgotten
+    assert "genres:fantasy" not in {m.key for m in agent.memories(user_id)}
+    assert agent.session(later.session_id, user_id).state == state
+    again = agent.ask("a mystery please", user_id=user_id)  # a fresh recall
+    assert "fantasy" not in {p.value for p in again.state.likes}
+    assert "7" in {r.id for r in again.state.liked_items}
+
+
+def test_edit_state_forget_a_remembered_item(agent, user_id):
+    first = agent.ask("a mystery please", user_id=user_id)
+    agent.feedback(first.session_id, "7", "dislike", user_id)
+    later = agent.ask("a mystery please", user_id=user_id)
+    assert "7" in {r.id for r in later.state.rejected_items if r.remembered}
+
+    state = agent.edit_state(later.session_id, user_id, forget=["item:7"])
+
+    assert "7" not in {r.id for r in state.rejected_items}
+    assert "item:7" not in {m.key for m in agent.memories(user_id)}
+    assert "7" not in {r.id for r in agent.ask("a mystery please", user_id=user_id).state.rejected_items}
