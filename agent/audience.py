@@ -20,11 +20,13 @@ ADULT = 18.0
 _NUM = r"(\d{1,2})"
 _PEOPLE = (r"(?:daughter|son|kid|kiddo|child|niece|nephew|grandson|granddaughter|grandkid|brother|sister|girl|boy"
            r"|teen|teenager|student|students|class|reader|cousin|stepson|stepdaughter)")
+#: "she's 50 pages in", "I'm 5 chapters into Dune": a count of something read, not an age
+_NOT_AGE = r"(?:pages?|minutes?|books?|chapters?|episodes?|hours?|percent|%|volumes?|seasons?)"
 RE_AGE = re.compile(
     rf"\b{_NUM} ?-? ?(?:years?|yrs?|y) ?-? ?(?:olds?)\b|\b{_NUM} ?(?:yo|y ?/ ?o|yr olds?)\b|\b(\d{{1,2}})yo\b"
     rf"|\b{_PEOPLE}(?: \w+){{0,3}}? (?:is|turns|turned|just turned|aged?|who is|who's|\() ?{_NUM}\b"
-    rf"|\b(?:he'?s|she'?s|they'?re|he is|she is|they are) {_NUM}\b(?! (?:pages|minutes|books|chapters))"
-    rf"|\b(?:i'?m|i am) {_NUM}\b(?! (?:pages|minutes|books))"
+    rf"|\b(?:he'?s|she'?s|they'?re|he is|she is|they are) {_NUM}\b(?! {_NOT_AGE})"
+    rf"|\b(?:i'?m|i am) {_NUM}\b(?! {_NOT_AGE})"
     rf"|\b{_NUM}(?:th|st|nd|rd) grade(?:rs?)?\b")
 AGE_WORDS = {
     "grown - ups": 30, "grown - up": 30,
@@ -36,7 +38,7 @@ AGE_WORDS = {
 }
 RE_AGE_WORD = re.compile(r"\bfor (?:a |an |my |our |the )?(" + "|".join(
     sorted((re.escape(w) for w in AGE_WORDS), key=len, reverse=True)) + r")\b(?!')|\b(?:my|our) (teen|teenager|toddler|tween)\b"
-    r"|\b(grown ?-? ?ups?|adult) (?:fantasy|fiction|books?|novels?|reads?|romance|sci-fi|science fiction)\b")
+    r"|\b(grown ?-? ?ups?|(?<!young )adult) (?:fantasy|fiction|books?|novels?|reads?|romance|sci-fi|science fiction)\b")
 
 
 @dataclass

@@ -231,7 +231,8 @@ RE_NEW_TOPIC = re.compile(
     r"|^(?:actually|wait|hmm+|ok|okay|alright)[ ,]+(?:i'?d like|i want|i need|give me|show me|let'?s|how about|"
     r"what about|can you|could you|something|a |an |some )")
 RE_MORE_TOPIC = re.compile(
-    r"\b(?:also|too|as well|additionally|in addition|on top of that|plus|and also|but also|as long as|ideally"
+    # "horror too" is also; "nothing too long" is an intensifier
+    r"\b(?:also|too(?= ?(?:$|[,.!?;:)]|please\b|thanks\b|though\b))|as well|additionally|in addition|on top of that|plus|and also|but also|as long as|ideally"
     r"|preferably|but (?:newer|older|shorter|longer|more|less|not|without|with|no|darker|lighter|funnier))\b")
 # Asking to go on with a series: "the next one", "the sequel", "the rest of the series".
 RE_SERIES_NEXT = re.compile(

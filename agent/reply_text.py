@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from recpilot.agent.series import series_phrase
 from recpilot.catalog import Catalog, kind_field
 from recpilot.preferences import Constraint, PreferenceState
-from recpilot.schema import Item
+from recpilot.schema import CatalogSchema, Item
 
 _OPENERS = (
     "Here are {n} {what}.",
@@ -59,7 +60,7 @@ def request_phrase(catalog: Catalog, state: PreferenceState) -> str:
         parts.append(years)
     others = [c for c in state.constraints if c.field not in schema.people and c.field != schema.year
               and not (c.field == kind and c.op == "include")]
-    parts += [_constraint_words(c) for c in others if c.field != schema.series_position]
+    parts += [_constraint_words(c, schema) for c in others if c.field != schema.series_position]
     excluded = [str(c.value) for c in people if c.op == "exclude"]
     if excluded:
         parts.append("none by " + _join(excluded, "or"))
@@ -76,6 +77,8 @@ def recommendation_message(catalog: Catalog, state: PreferenceState, n: int, see
                            set_aside: str | None = None) -> str:
     rng = random.Random(seed)
     what = request_phrase(catalog, state) if not state.is_vague() else f"popular {noun(catalog)} to start with"
+    if what == noun(catalog):  # nothing asked for but what they liked: say so, not a bare "books"
+        what = f"{noun(catalog)} close to what you like"
     opener = rng.choice(_OPENERS).format(n=_NUMBERS.get(n, str(n)), n_cap=_NUMBERS.get(n, str(n)).capitalize(),
                                          what=what)
     liked = [r.title for r in state.liked_items if not r.remembered][-2:]
@@ -121,7 +124,7 @@ def item_answer(catalog: Catalog, item: Item, about: str | None) -> str:
     position = item.numeric.get(schema.series_position) if schema.series_position else None
     if series and about in (None, "about"):
         place = f"book {position:g} of" if position is not None else "part of"
-        sentences.append(f"It is {place} the {series[0]} series.")
+        sentences.append(f"It is {place} {series_phrase(series[0])}.")
     return " ".join(sentences)
 
 
@@ -156,13 +159,20 @@ def _years(constraints: list[Constraint], year_field: str | None) -> str:
     return ""
 
 
-def _constraint_words(c: Constraint) -> str:
+def _constraint_words(c: Constraint, schema: CatalogSchema) -> str:
+    """One constraint as words a person would say: "rated at least 4", "in English"."""
+    field = c.field.replace("_", " ")
     if c.op == "include":
-        return f"{c.field} {c.value}"
+        return f"in {str(c.value).title()}" if c.field == "language" else f"with {field} {c.value}"
     if c.op == "exclude":
         return f"no {c.value}"
     value = c.value if isinstance(c.value, str) else f"{float(c.value):g}"
-    return f"{c.field} {'at least' if c.op == 'gte' else 'at most'} {value}"
+    bound = "at least" if c.op == "gte" else "at most"
+    if c.field == schema.rating:
+        return f"rated {bound} {value}"
+    if c.field == schema.popularity:
+        return f"with {bound} {_count(float(value))} ratings" if not isinstance(c.value, str) else f"{field} {bound} {value}"
+    return f"{field} {bound} {value}"
 
 
 def _short(title: str) -> str:

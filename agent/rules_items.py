@@ -28,6 +28,7 @@ from recpilot.agent.cues import (
     ROLE_WORDS,
 )
 from recpilot.agent.mentions import Linker, MentionIndex, token_offsets
+from recpilot.agent.series import series_phrase
 from recpilot.agent.stance import StanceModel, StanceReading
 from recpilot.agent.turn import Mention, Turn
 from recpilot.agent.vocabulary import ITEM_NOUNS, STOPWORDS, Vocabulary
@@ -171,7 +172,7 @@ class ItemRules:
                 if row is None:
                     continue
                 item = self.catalog.items[row]
-                t.up.note(f"the {c.value} series, read as {item.title}", "series", item.id)
+                t.up.note(f"{series_phrase(c.value)}, read as {item.title}", "series", item.id)
                 out.append((c.start, ItemRef(id=item.id, title=item.title)))
             else:
                 out.append((c.start, ItemRef(id=c.value, title=c.label)))

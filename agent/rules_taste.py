@@ -22,6 +22,7 @@ from recpilot.agent.cues import (
 )
 from recpilot.agent.descriptors import RELEVANT, Descriptors, lexicon_spans
 from recpilot.agent.mentions import MentionIndex
+from recpilot.agent.series import series_phrase
 from recpilot.agent.turn import Turn
 from recpilot.agent.vocabulary import Vocabulary
 from recpilot.catalog import Catalog
@@ -98,7 +99,7 @@ class TasteRules:
             up.anchors = [r for r in up.anchors if r.id != ref.id]
             up.liked_items = [r for r in up.liked_items if r.id != ref.id]
             up.read_items = [r for r in up.read_items if r.id != ref.id]
-            up.note(f"the {name} series, in order", "series")
+            up.note(f"{series_phrase(name)}, in order", "series")
             return
         row = self.catalog.index[ref.id]
         position = self.catalog.numeric[index.position_field][row] if index.position_field else float("nan")
@@ -106,7 +107,7 @@ class TasteRules:
         if ref.id not in {r.id for r in up.liked_items + up.rejected_items}:
             up.read_items.append(ref)
         if not later:  # nothing after it: say so, and look for books like it instead
-            up.note(f"{ref.title.split(' (')[0]} is the last book of the {name} series", "tell", ref.id)
+            up.note(f"{ref.title.split(' (')[0]} is the last book of {series_phrase(name)}", "tell", ref.id)
             if ref.id not in {r.id for r in up.anchors}:
                 up.anchors.append(ref)
             return
@@ -116,7 +117,7 @@ class TasteRules:
                                              source=m.group(0)))
         up.sort = "series_order"
         nxt = self.catalog.items[later[0]].title.split(" (")[0]
-        up.note(f"after {ref.title.split(' (')[0]} in the {name} series comes {nxt}", "tell", ref.id)
+        up.note(f"after {ref.title.split(' (')[0]} in {series_phrase(name)} comes {nxt}", "tell", ref.id)
 
     def _series_ref(self, t: Turn, cue_end: int) -> tuple[ItemRef | None, str | None]:
         """The item (and its series) a series request is about: the one named right after the cue

@@ -10,6 +10,11 @@ from recpilot.catalog import Catalog
 from recpilot.preferences import PreferenceState
 
 
+def series_phrase(name: str) -> str:
+    """ "the Dune Chronicles series", but "The Hunger Games series" (not "the The ...")."""
+    return f"{name} series" if name.lower().startswith("the ") else f"the {name} series"
+
+
 def known_series(catalog: Catalog, state: PreferenceState) -> set[str]:
     """Lower-cased names of the series to keep out of recommendations."""
     field = catalog.schema.series

@@ -262,15 +262,16 @@ class PreferenceState(BaseModel):
         return state
 
     def restore(self, key: str) -> PreferenceState:
-        """Brings a set-aside request back on top of the current one (the current one's
-        contradicting entries give way: the user asked for the old request)."""
+        """Brings a set-aside request back in place of the current one, which is set aside in
+        its turn: the two are different requests ("fantasy from the 90s" and "a cozy mystery"),
+        and one on top of the other would fit nothing."""
         key = key.lower()
         part = next((a for a in self.set_aside if a.key == key), None)
         if part is None:
             from recpilot.errors import UserError
 
             raise UserError(f"nothing set aside under {key!r}")
-        state = self.apply(StateUpdate(intent="refine", add_constraints=part.constraints, likes=part.likes,
+        state = self.start_new_request().apply(StateUpdate(intent="refine", add_constraints=part.constraints, likes=part.likes,
                                        dislikes=part.dislikes, anchors=part.anchors, keywords=part.keywords,
                                        sort=part.sort))  # type: ignore[arg-type]
         state.set_aside = [a for a in state.set_aside if a.key != key]

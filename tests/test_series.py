@@ -184,8 +184,6 @@ def test_agent_next_after_a_volume_recommends_the_next_one_first(agent, user_id)
         assert book.categorical["series"] == ["A Song of Ice and Fire"] and book.numeric["series_position"] > 2
 
 
-@pytest.mark.xfail(strict=True, reason="the series 'tell' notes write 'the {name} series': 'Mockingjay is the last "
-                                       "book of the The Hunger Games series'")
 def test_parser_last_book_note_has_one_article(parser):
     up = parser.parse("just finished mockingjay, what comes next?", ParseContext()).update
 

@@ -50,8 +50,8 @@ def test_web_feedback_and_chip_removal_update_the_state(page_handlers):
     *_, (history, status, _, _, view) = page_handlers.feedback("dislike", gone, user, sid, history, view, None)
     assert view["marks"][gone] == "disliked" and f"item:{gone}" in [c["key"] for c in view["chips"]]
     key = next(c for c in view["chips"] if c["label"] == "genres is horror")
-    *_, (history, status, _, _, view) = page_handlers.remove_chip(key["key"], key["label"], user, sid, history,
-                                                                  view, None)
+    *_, (history, status, _, _, view) = page_handlers.remove_chip(key["key"], key["label"], key["kind"], user, sid,
+                                                                  history, view, None)
     assert status.startswith("✓") and "genres is horror" not in [c["label"] for c in view["chips"]]
     assert gone not in [c["id"] for c in view["cards"]] and history[-2]["content"] == "show me more"
 
