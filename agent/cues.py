@@ -64,7 +64,7 @@ SOFT_NEG = ("don't like", "dont like", "do not like", "didn't like", "didnt like
 HARD_NEG = ("no more", "no", "not", "nothing", "without", "avoid", "except", "exclude", "excluding", "none", "never",
             "hate", "hated", "can't stand", "cant stand", "cannot stand", "detest", "don't want", "dont want",
             "do not want", "anything but", "other than", "skip", "tired of", "sick of", "instead of", "rather than",
-            "no longer", "stop", "aren't", "isn't", "neither", "nor", "nothing like", "not like", "none of",
+            "no longer", "stop", "aren't", "isn't", "wasn't", "weren't", "neither", "nor", "nothing like", "not like", "none of",
             "anything except", "no more of", "minus", "but")
 SOFT_POS = ("i like", "i love", "i enjoy", "i really like", "i really love", "fan of", "big fan of", "i'm into",
             "loves", "likes", "enjoys", "adores", "is into", "are into", "got into",
@@ -81,7 +81,8 @@ ITEM_CUES = (
           "have seen", "i've seen", "ive seen", "seen", "already have", "already own", "i own", "finished",
           "already finished", "already watched", "watched")
     + _cues("liked", "loved", "liked", "enjoyed", "love", "adore", "adored", "favorite", "favourite", "i like",
-            "really liked", "really enjoyed", "fan of", "big fan of")
+            "really liked", "really enjoyed", "fan of", "big fan of", "obsessed with", "tore through", "devoured",
+            "binged")
     + _cues("more_like", "more like", "more of", "another like", "others like", "more similar to", "more books like",
             "more stuff like", "something else like", "again like")
     + _cues("anchor", "like", "similar to", "in the vein of", "reminds me of", "as good as", "along the lines of", "than",
@@ -103,7 +104,7 @@ ITEM_AFTER = (_cues("seen", "already read", "read it already", "have read it", "
 # "X wasn't that good", "X is not great": a judgement negated after the item.
 NEGATED_COPULAS = frozenset("wasn't wasnt isn't isnt weren't werent aren't arent".split())
 PRAISE_WORDS = frozenset("""good great amazing fun funny interesting enjoyable exciting worth impressive memorable
-    scary gripping entertaining special best""".split())
+    scary gripping entertaining special best type kind""".split())
 
 # Every word of a cue phrase is grammar, not a descriptor for retrieval.
 CUE_WORDS = frozenset(
@@ -191,7 +192,7 @@ FILLER = frozenset(
     new old next last first second third fourth fifth already seen been into fan really quite pretty super much
     would could should will shall might must ever never got get need needs wanted wants wanna gonna rather
     lately today tonight vacation holiday weekend night top both either neither nor favorite favourite
-    recommend recommended suggestion suggestions idea ideas mood only take set""".split()
+    recommend recommended suggestion suggestions idea ideas mood only take set rec recs""".split()
 )
 
 # Words about the reader's situation, not about the book they want ("couldn't put it down",
@@ -211,6 +212,7 @@ RE_CONTEXT = re.compile(
     r"|for (?:my|a|the|our) (?:long )?(?:commute|flight|trip|vacation|holiday|book club|bookclub|class|birthday|drive"
     r"|train ride|beach trip|weekend)"
     r"|on (?:the|a|my) (?:beach|bus|train|plane|flight|commute)|at bedtime|before bed"
+    r"|(?:to )?(?:get lost in|sink my teeth into|curl up with)"
     r"|(?:in|of) high school|in school|as a (?:kid|child|teen|teenager)|when i was (?:a )?(?:kid|young|\d+)"
     r"|kinda|sort of|kind of(?= \w+ed\b)|i guess|to be honest|honestly|literally|basically"
     r"|help me (?:find|pick|choose)"
@@ -271,6 +273,9 @@ RE_READ_SHOWN = re.compile(
 RE_SEEN_SHOWN = re.compile(
     r"\b(?:i'?ve|i have|already|i|have) (?:already )?(?:seen|read|watched) (?:it|that|this|them|those|both|these)\b"
     r"|\b(?:seen|read|watched) (?:it|that|this|them|those|both)(?: one)? (?:already|before)\b")
+# "haven't seen it", "never heard of it": not a verdict on what was shown
+RE_UNSEEN = re.compile(r"\b(?:haven'?t|have not|never|not|didn'?t|did not) (?:yet )?(?:seen|read|watched|saw|heard of|"
+                       r"see|watch|read)\b")
 # Statements of taste rather than of one request ("I love fantasy", "can't stand Goodkind"):
 # what they name is kept across requests and remembered in long-term memory.
 TASTE_CUES = _cues("taste", "i like", "i love", "i enjoy", "i really like", "i really love", "i adore", "fan of",

@@ -67,11 +67,17 @@ CUES_AFTER = tuple(tuple(p.split()) for p in (
 EVALUATIVE = frozenset("""amazing awful boring great good bad terrible fun funny slow sad best worst favorite favourite
     overrated underrated brilliant beautiful gorgeous masterpiece classic dull incredible fantastic perfect weird
     scary creepy cry tears heartbreaking page turner hype hyped comfort read long short wonderful excellent
-    meh okay ok fine disappointing predictable gripping addictive same childhood""".split())
+    meh okay ok fine disappointing predictable gripping addictive same childhood type""".split())
 SERIES_WORDS = frozenset("series books trilogy saga novels sequels cycle chronicles".split())
 ORDINAL_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
                  "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
                  "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "final": -1, "latest": -1}
+#: Kinds of book and film people name in any catalog, with or without a genre field ("I like
+#: comedy" is not the film The Comedy): a title only when written as one.
+KIND_WORDS = frozenset("""comedy comedies horror drama dramas romance romances thriller thrillers action documentary
+    documentaries animation animated musical musicals western westerns fantasy mystery mysteries crime war adventure
+    adventures family biography biographies history poetry classics classic suspense romcom romcoms sci-fi scifi
+    superhero superheroes cartoon cartoons anime manga mythology satire tragedy tragedies noir""".split())
 PRONOUN_TITLES = frozenset("it us them you me we they he she him her this that these those one".split())
 #: A content word this rare in English (wordfreq's Zipf scale) is rarely written by accident.
 RARE_ZIPF = 3.0
@@ -156,7 +162,8 @@ class MentionIndex:
                            ("series", self.series_keys), ("title", vocab.titles)):
             for key in keys:
                 flat = squash(key)
-                if len(flat) >= 8:
+                # a short key only where it lost punctuation ("I Robot" for "I, Robot")
+                if len(flat) >= 8 or (len(flat) >= 6 and re.search(r"[,:;!?'.-]", key)):
                     self.squashed[flat] = (kind, key)
 
     def _partials(self) -> dict[str, int]:
@@ -574,7 +581,8 @@ class Linker:
             distinctive = any(zipf(w) < RARE_ZIPF for w in words)
         if distinctive:
             c.evidence.append("distinctive")
-        if key in self.vocab.values or key in self.vocab.people:
+        if key in self.vocab.values or key in self.vocab.people or (
+                key in KIND_WORDS and not {"quoted", "capitalized", "whole message"} & set(c.evidence)):
             c.strength = 3.0 if "quoted" in c.evidence else 0.0  # "horror", "Stephen King" are not titles here
             return
         strong_cue = {"quoted", "by its author"} & set(c.evidence)

@@ -51,7 +51,7 @@ def request_phrase(catalog: Catalog, state: PreferenceState) -> str:
         kinds = [p.value for p in wished[:1]]
     moods = [p.source or p.value for p in state.likes if p.field is None and p.origin == "request"][:2]
     moods = [m for m in moods if not any(m in k for k in kinds)]  # not "epic epic fantasy"
-    head = " ".join([*moods[:1], _join(kinds, "and"), noun(catalog)]).strip()
+    head = " ".join(w for w in [*moods[:1], _join(kinds, "and"), noun(catalog)] if w)
     parts = [head]
     people = [c for c in state.constraints if c.field in schema.people]
     parts += [f"by {c.value}" for c in people if c.op == "include"]

@@ -203,8 +203,8 @@ class TasteRules:
         leans = hints
         for hints, lean in ((reading.likes, sign), (reading.dislikes if sign > 0 else [], -1.0)):
             for label, sim in hints:
-                if lean > 0 and (label.lower() in shut or (asked and label.lower() not in asked) or not leans):
-                    continue
+                if not leans or (lean > 0 and (label.lower() in shut or (asked and label.lower() not in asked))):
+                    continue  # "loved the humor of X" does not say they dislike horror either
                 weight = round(lean * HINT_WEIGHT * min(1.0, sim / 0.6), 2)
                 pref = Preference(field=field, value=label, weight=weight, source=source)
                 if pref.key not in said:

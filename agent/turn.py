@@ -70,10 +70,15 @@ class Turn:
         while hi < len(self.tokens) and self.tokens[hi] not in (".", "!", "?", ";", "but"):
             hi += 1
         if praise:  # "Loved The Martian!! the humor and all the science ..." goes on in the next sentence
-            while hi < len(self.tokens) and self.tokens[hi] in (".", "!", "?"):
-                hi += 1
-            while hi < len(self.tokens) and self.tokens[hi] not in (".", "!", "?", ";", "but"):
-                hi += 1
+            a = hi
+            while a < len(self.tokens) and self.tokens[a] in (".", "!", "?"):
+                a += 1
+            b = a
+            while b < len(self.tokens) and self.tokens[b] not in (".", "!", "?", ";", "but"):
+                b += 1
+            asking = (b < len(self.tokens) and self.tokens[b] == "?") or _ASKING & set(self.tokens[a:b])
+            if not asking:  # "... Any good fantasy recommendations?" is the request, not the praise
+                hi = b
         (self.praise if praise else self.reasons)[lo:hi] = True
 
     def span(self, m: re.Match, group: int | str = 0) -> tuple[int, int]:
@@ -88,6 +93,11 @@ class Turn:
         for i in range(a, b):
             if not (keep_refs and _ref_word(self.tokens[i])):
                 self.taken[i] = True
+
+
+#: words of a sentence that asks for something rather than describes a book read
+_ASKING = frozenset("""looking recommend recommendations recommendation rec recs suggest suggestions suggestion
+    want need any anything something what mood""".split())
 
 
 def _ref_word(tok: str) -> bool:

@@ -16,6 +16,15 @@ ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "si
             8: "eighth", 9: "ninth", 10: "tenth"}
 
 
+#: how people open with a book they liked, as forum and chat posts word it
+LIKED_OPENINGS = ["I loved {t}.", "I really enjoyed {t}.", "Just finished {t} and couldn't put it down.",
+                  "I tore through {t} last week.", "{t} was amazing.", "I'm obsessed with {t}."]
+#: ... and with what they want ("{v}" is a kind: "fantasy", "cozy mystery")
+KIND_OPENINGS = ["I'm looking for {v}", "I'd like some {v}", "I'm in the mood for {v}", "Can you recommend some {v}",
+                 "Any good {v} recommendations", "Anyone have a good {v} rec", "What's a good {v}",
+                 "I need a new {v} to get lost in"]
+
+
 def realize(act: Act, persona: Persona, rng: random.Random, items: list[ItemView] | None = None) -> str:
     """One utterance for ``act``; ``items`` are the cards the user is looking at."""
     terse = persona.style == "terse"
@@ -24,7 +33,7 @@ def realize(act: Act, persona: Persona, rng: random.Random, items: list[ItemView
     parts: list[str] = []
     if act.kind == "open":
         if act.command == "liked" and act.liked_title:
-            parts.append(pick(rng, ["I loved {t}.", "I really enjoyed {t}."]).format(t=act.liked_title))
+            parts.append(pick(rng, LIKED_OPENINGS).format(t=act.liked_title))
         parts.append(opening(act.facts, rng, terse))
         text = " ".join(parts)
         return (pick(rng, ["Hi! ", "Hello! ", ""]) + text) if persona.style == "chatty" else text
@@ -57,11 +66,10 @@ def opening(facts: list[Fact], rng: random.Random, terse: bool) -> str:
     rest = [f for f in facts if f.role != "kind"]
     if kinds:
         v = kinds[0].value
-        head = pick(rng, ["{v}", "{v} please"] if terse else
-                    ["I'm looking for {v}", "I'd like some {v}", "I'm in the mood for {v}", "Can you recommend some {v}"])
+        head = pick(rng, ["{v}", "{v} please"] if terse else KIND_OPENINGS)
         text = head.format(v=v)
         tail = " ".join(" " + inline(f, rng) for f in rest).rstrip()
-        return (text + tail).strip() + ("?" if text.startswith("Can") else ".")
+        return (text + tail).strip() + ("?" if text.startswith(("Can", "Any", "What")) else ".")
     if rest:
         if rest[0].role == "people":
             return pick(rng, ["Something by {v}.", "I'd like something by {v}.", "Anything by {v}?"]).format(v=rest[0].value)
