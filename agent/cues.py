@@ -64,7 +64,7 @@ SOFT_NEG = ("don't like", "dont like", "do not like", "didn't like", "didnt like
 HARD_NEG = ("no more", "no", "not", "nothing", "without", "avoid", "except", "exclude", "excluding", "none", "never",
             "hate", "hated", "can't stand", "cant stand", "cannot stand", "detest", "don't want", "dont want",
             "do not want", "anything but", "other than", "skip", "tired of", "sick of", "instead of", "rather than",
-            "no longer", "stop", "aren't", "isn't", "wasn't", "weren't", "neither", "nor", "nothing like", "not like", "none of",
+            "no longer", "stop", "aren't", "isn't", "neither", "nor", "nothing like", "not like", "none of",
             "anything except", "no more of", "minus", "but")
 SOFT_POS = ("i like", "i love", "i enjoy", "i really like", "i really love", "fan of", "big fan of", "i'm into",
             "loves", "likes", "enjoys", "adores", "is into", "are into", "got into",
@@ -93,7 +93,10 @@ ITEM_CUES = (
             "haven't watched", "have not read", "have not seen", "didn't see", "did not see", "didn't read",
             "did not read", "not seen", "not read", "never heard of", "haven't heard of", "not heard of",
             "have yet to read", "have yet to see", "haven't gotten to", "never got to", "never got around to",
-            "haven't gotten around to", "haven't tried", "never tried")
+            "haven't gotten around to", "haven't tried", "never tried",
+            *(f"{who}{verb} {which} {but}" for who in ("", "i've ", "ive ", "i have ", "have ")
+              for verb in ("seen", "read", "watched") for which in ("them all", "all of them", "all")
+              for but in ("except", "but")))
 )
 ITEM_AFTER = (_cues("seen", "already read", "read it already", "have read it", "i've read it", "read that already",
                     "already seen", "seen it", "i've read that", "read it", "have it already", "already")
@@ -273,9 +276,6 @@ RE_READ_SHOWN = re.compile(
 RE_SEEN_SHOWN = re.compile(
     r"\b(?:i'?ve|i have|already|i|have) (?:already )?(?:seen|read|watched) (?:it|that|this|them|those|both|these)\b"
     r"|\b(?:seen|read|watched) (?:it|that|this|them|those|both)(?: one)? (?:already|before)\b")
-# "haven't seen it", "never heard of it": not a verdict on what was shown
-RE_UNSEEN = re.compile(r"\b(?:haven'?t|have not|never|not|didn'?t|did not) (?:yet )?(?:seen|read|watched|saw|heard of|"
-                       r"see|watch|read)\b")
 # Statements of taste rather than of one request ("I love fantasy", "can't stand Goodkind"):
 # what they name is kept across requests and remembered in long-term memory.
 TASTE_CUES = _cues("taste", "i like", "i love", "i enjoy", "i really like", "i really love", "i adore", "fan of",

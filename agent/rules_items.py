@@ -23,7 +23,6 @@ from recpilot.agent.cues import (
     RE_NONE_OF_THESE,
     RE_READ_SHOWN,
     RE_SEEN_SHOWN,
-    RE_UNSEEN,
     REF_FOLLOW,
     REF_NOUNS,
     ROLE_WORDS,
@@ -72,22 +71,20 @@ class ItemRules:
                 or up.read_items or up.liked_items or any(n.kind == "injection" for n in up.notes):
             return
         pointing = _POINTERS & set(t.tokens)
-        words = [w for w in t.tokens if w[0].isalnum()]
-        # "Nope. I like scary movies": a refusal first, then what they want instead
-        refused = t.tokens[0] in ("no", "nope", "nah") and t.tokens[1:2] in ([], ["."], ["!"], [","]) \
-            and not RE_UNSEEN.search(t.joined)
-        if not (pointing or refused) and (up.add_constraints or up.likes or up.dislikes or up.anchors
-                                          or len(words) > 3):
-            return  # no word pointing back ("he kicks butt", "I agree, some need no sequel"): no verdict
+        # (a leading "No" is no verdict: it mostly answers "have you seen it?")
+        if not pointing and (up.add_constraints or up.likes or up.dislikes or up.anchors):
+            return  # a request with no word pointing back: not a verdict on what was shown
         if ctx.focus_item:
             targets = [ctx.focus_item]
-        elif pointing & _PLURAL or len(ctx.last_shown) == 1:
+        elif pointing & _PLURAL or len(ctx.last_shown) <= 2:
+            # one or two shown: a reply is about them (on ReDial, where a person names one or two,
+            # this reads a fifth of the liked labels); of five, a bare "sounds good" says which?
             targets = list(ctx.last_shown)
         else:
             return
         seen = RE_SEEN_SHOWN.search(t.joined) is not None
         reading = self.stance.read(t.text, [], self.stance_rule)[0] if self.stance is not None else None
-        verdict = "rejected" if refused else _stance("seen" if seen else None, reading, self.stance_rule)
+        verdict = _stance("seen" if seen else None, reading, self.stance_rule)
         # an item the user already gave a verdict on keeps it; a vague reply does not overturn it
         known = {r.id for r in ctx.state.liked_items + ctx.state.rejected_items}
         refs = [r for r in (self._ref(i) for i in targets if i not in known) if r is not None]

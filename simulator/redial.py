@@ -260,9 +260,11 @@ def render_mentions(text: str, dialogue: RedialDialogue, catalog=None) -> tuple[
 
 def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = None, limit: int | None = None,
                     with_baselines: bool = True, progress: Callable[[int, int], None] | None = None,
-                    notify: Callable[[str], None] | None = None) -> dict:
+                    notify: Callable[[str], None] | None = None, stance_folds: int = 0) -> dict:
     """Replays and scores ``data``; writes ``out/summary.json``, ``out/report.md`` and
-    ``out/dialogues.jsonl`` (what each system predicted where); returns the summary."""
+    ``out/dialogues.jsonl`` (what each system predicted where); returns the summary.
+    ``stance_folds`` k > 0: each dialogue is read by a stance model trained on the other folds
+    of ``data`` only (``simulator/redial_cv.py``)."""
     from recpilot.simulator.redial_replay import evaluate
     from recpilot.simulator.redial_report import write_report
 
@@ -272,7 +274,17 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
     catalog = ensure_redial_catalog(settings, movies, notify)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    summary = evaluate(settings, catalog, dialogues, out, with_baselines=with_baselines, progress=progress)
+    stance_of = None
+    if stance_folds:
+        from recpilot.simulator.redial_cv import fold_of_dialogues, train_fold_models
+
+        fold_of = fold_of_dialogues(data, stance_folds)
+        paths = train_fold_models(data, fold_of, stance_folds, out, notify)
+        stance_of = {d.id: paths[fold_of[d.id]] for d in dialogues}
+    summary = evaluate(settings, catalog, dialogues, out, with_baselines=with_baselines, progress=progress,
+                       stance_of=stance_of)
+    summary["stance"] = (f"cross-validated: {stance_folds} folds by dialogue, each read by a model trained on the "
+                         f"others" if stance_folds else "the configured model (the shipped one is fitted on ReDial dev)")
     summary.update({"data": str(data), "movies": str(movies), "skipped_lines": errors[:20],
                     "llm_backend": settings.llm.backend, "seconds": round(time.perf_counter() - start, 1)})
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

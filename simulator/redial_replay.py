@@ -141,9 +141,20 @@ def _norm(title: str) -> str:
 
 
 def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, with_baselines: bool = True,
-             progress: Callable[[int, int], None] | None = None) -> dict:
+             progress: Callable[[int, int], None] | None = None, stance_of: dict[str, Path] | None = None) -> dict:
+    """``stance_of``: dialogue id -> the stance weights that read it (cross-validation: a model
+    that never saw the dialogue); None: the configured model reads every dialogue."""
     run_id = f"-{int(time.time())}"
-    agent = build_agent(settings, catalog, out / "sessions.db")
+    agents: dict[Path | None, object] = {}
+
+    def agent_for(dialogue_id: str):
+        path = (stance_of or {}).get(dialogue_id)
+        if path not in agents:
+            learned = settings.learned.model_copy(update={"stance_model": path}) if path else settings.learned
+            agents[path] = build_agent(settings.model_copy(update={"learned": learned}), catalog,
+                                       out / "sessions.db")
+        return agents[path]
+
     baselines = build_baselines(catalog) if with_baselines else []
     counts, seen_counts = ParserCounts(), ParserCounts()
     points: dict[str, list[RecPoint]] = {}
@@ -151,7 +162,7 @@ def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, w
     labelled = in_seeker_text = 0
     with (out / "dialogues.jsonl").open("w") as fh:
         for i, dialogue in enumerate(dialogues, start=1):
-            record = replay(agent, dialogue, baselines, run_id)
+            record = replay(agent_for(dialogue.id), dialogue, baselines, run_id)
             liked, disliked = set(record["liked"]), set(record["disliked"])
             same = same_movie_map(catalog, dialogue, liked | disliked | set(record["seen_only"]))
             counts.add(score_preferences(dialogue.labels, dialogue.mentioned, liked, disliked, same))

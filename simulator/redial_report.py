@@ -58,7 +58,7 @@ def render_report(s: dict) -> str:
         f"Macro-F1 {p['macro_f1']:.3f}. Labelled movies (liked 0/1): {p['labelled_movies']}, of which "
         f"{p['labelled_in_seeker_text']} appear in the seeker's own messages (the rest were only named by "
         f"the recommender). Labels from the recommender's form where the seeker's was empty: "
-        f"{p['labels_from_respondent_form']} dialogues.",
+        f"{p['labels_from_respondent_form']} dialogues. Stance reader: {s.get('stance', 'the configured model')}.",
     ]
     if seen:
         lines.append(f"If movies rejected only as \"already seen\" counted as disliked: disliked F1 "

@@ -232,3 +232,56 @@ def test_redial_eval_reuses_an_ingested_catalog(tiny_run, tmp_path):
     summary = run_redial_eval(settings, TINY, tmp_path, limit=1, with_baselines=False, notify=notes.append)
     assert notes == [] and load_catalog(settings, "redial").version == version
     assert summary["dialogues"] == 1 and summary["baselines"] == {}
+
+
+# --- the stance reader cross-validated by dialogue ---------------------------------------------
+def _stance_dialogues(tmp_path, copies: int = 2):
+    """tests/fixtures/stance_tiny.jsonl's five dialogues, ``copies`` times under new ids, with a
+    movies CSV of their mentions beside them."""
+    lines = (FIXTURES / "stance_tiny.jsonl").read_text().splitlines()
+    out, movies = [], {}
+    for c in range(copies):
+        for line in lines:
+            d = json.loads(line)
+            d["conversationId"] = f"{d['conversationId']}{c}"
+            movies.update(d["movieMentions"])
+            out.append(json.dumps(d))
+    data = tmp_path / "dialogues.jsonl"
+    data.write_text("\n".join(out) + "\n")
+    rows = ["movieId,movieName,nbMentions"] + [f'{i},"{name}",5' for i, name in movies.items()]
+    (tmp_path / "movies_with_mentions.csv").write_text("\n".join(rows) + "\n")
+    return data
+
+
+def test_redial_stance_folds_cover_every_dialogue_and_are_the_same_every_run(tmp_path):
+    from recpilot.simulator.redial_cv import fold_of_dialogues
+
+    data = _stance_dialogues(tmp_path)
+    folds = fold_of_dialogues(data, 3)
+
+    assert set(folds) == {f"{i}{c}" for i in range(501, 506) for c in range(2)}
+    assert set(folds.values()) == {0, 1, 2}
+    assert folds == fold_of_dialogues(data, 3)  # the same folds every run
+
+
+@pytest.mark.slow
+def test_redial_eval_with_stance_folds_reads_each_dialogue_with_a_model_that_never_saw_it(tmp_path):
+    from recpilot.cli.main import app
+    from recpilot.simulator.redial_cv import fold_of_dialogues
+
+    data = _stance_dialogues(tmp_path, copies=2)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["--home", str(tmp_path / "home"), "--llm-backend", "none", "eval", "redial",
+                                      "--data", str(data), "--out", str(out), "--stance-folds", "3",
+                                      "--no-baselines"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stance"].startswith("cross-validated: 3 folds")
+    assert "cross-validated" in (out / "report.md").read_text()
+    folds = fold_of_dialogues(data, 3)
+    for f in range(3):
+        trained_on = {json.loads(line)["conversationId"]
+                      for line in (out / f"stance-fold{f + 1}" / "train.jsonl").read_text().splitlines()}
+        assert trained_on == {d for d, fold in folds.items() if fold != f}
+        assert (out / f"stance-fold{f + 1}" / "stance.npz").is_file()

@@ -211,9 +211,9 @@ def baselines(data: Data) -> dict:
 
 # --- the shipped model --------------------------------------------------------------------------------
 def train_stance(redial: Path, out: Path | None = None, folds: int = 5, p: StanceParams | None = None,
-                 on_phase: Phase | None = None, save: bool = True) -> dict:
-    """Cross-validates, then fits on every dialogue and saves to ``out`` (default: the shipped
-    path); returns the report that ``stance.json`` also holds."""
+                 on_phase: Phase | None = None, save: bool = True, validate: bool = True) -> dict:
+    """Cross-validates (unless not ``validate``), then fits on every dialogue and saves to
+    ``out`` (default: the shipped path); returns the report that ``stance.json`` also holds."""
     from recpilot.agent.stance import SHIPPED
 
     p = p or StanceParams()
@@ -224,8 +224,9 @@ def train_stance(redial: Path, out: Path | None = None, folds: int = 5, p: Stanc
     data = load_data(redial, p, phase)
     if len({e.group for e in data.human}) < folds:
         raise UserError(f"{redial} has fewer dialogues with labelled movies than --folds {folds}")
-    report: dict = {"data": Path(redial).name, "params": p.model_dump(), "counts": counts(data),
-                    "cv": cross_validate(data, folds, p, phase)}
+    report: dict = {"data": Path(redial).name, "params": p.model_dump(), "counts": counts(data)}
+    if validate:
+        report["cv"] = cross_validate(data, folds, p, phase)
     phase("thresholds for the shipped model from k-fold readings of every dialogue; fitting on all of them")
     every = list(range(len(data.human)))
     decisions = tune(data.human, out_of_fold(data, every, folds, p, salt=100), data.gold)

@@ -23,6 +23,9 @@ def redial_cmd(
         help="movieId,movieName,nbMentions CSV; default: movies_with_mentions.csv next to --data")] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N dialogues", min=1)] = None,
     baselines: Annotated[bool, typer.Option(help="also score the popularity and retrieval baselines")] = True,
+    stance_folds: Annotated[int, typer.Option(
+        help="K > 0: read each dialogue with a stance model trained on the other K-1 folds of --data only "
+             "(the shipped model was fitted on ReDial dev; this is its honest score there)", min=0)] = 0,
 ) -> None:
     """Parser score (liked/disliked movies) and Recall@1/10/50 of the movies the human recommender named.
 
@@ -38,12 +41,12 @@ def redial_cmd(
             typer.echo(f"  {done}/{total} dialogues", err=True)
 
     summary = run_redial_eval(settings, data, out, movies=movies, limit=limit, with_baselines=baselines,
-                              progress=progress, notify=lambda m: typer.echo(m, err=True))
+                              progress=progress, notify=lambda m: typer.echo(m, err=True), stance_folds=stance_folds)
     rec, parser = summary["recommendation"], summary["parser"]
     typer.echo(f"{summary['dialogues']} dialogues, {rec['turns']} recommender turns, {rec['pairs']} (turn, movie) pairs, "
                f"{summary['seconds']:.0f} s")
     typer.echo(f"parser: liked F1 {parser['liked']['f1']:.3f}, disliked F1 {parser['disliked']['f1']:.3f}, "
-               f"macro-F1 {parser['macro_f1']:.3f}")
+               f"macro-F1 {parser['macro_f1']:.3f} (stance: {summary['stance']})")
     rows = [("recpilot", rec)] + [(name, b["recommendation"]) for name, b in summary.get("baselines", {}).items()]
     for name, r in rows:
         f = r["filtered"]
