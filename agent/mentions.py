@@ -60,14 +60,14 @@ CUES_AFTER = tuple(tuple(p.split()) for p in (
     "series", "books", "book", "trilogy", "saga", "novels", "novel", "sequel", "sequels", "movies", "films",
     "was amazing", "was great", "was good", "was fine", "was ok", "was okay", "was boring", "was terrible",
     "is amazing", "is great", "is good", "is boring", "was so good", "was too", "is one of", "was one of",
-    "bored me", "sucked", "sucks", "blew me away", "broke my heart", "and its sequels", "type of book", "kind of book", "vibes",
+    "bored me", "sucked", "sucks", "fan", "is a little to", "was a little to", "blew me away", "broke my heart", "and its sequels", "type of book", "kind of book", "vibes",
     "and loved", "and hated", "already read", "read it", "i read", "i've read", "ive read", "already",
     "is on my list", "sounds good", "sounds interesting"))
 #: Words people use to judge a book: "X was <one of these>" is said of a title.
 EVALUATIVE = frozenset("""amazing awful boring great good bad terrible fun funny slow sad best worst favorite favourite
     overrated underrated brilliant beautiful gorgeous masterpiece classic dull incredible fantastic perfect weird
     scary creepy cry tears heartbreaking page turner hype hyped comfort read long short wonderful excellent
-    meh okay ok fine disappointing predictable gripping addictive same childhood type""".split())
+    meh okay ok fine disappointing predictable gripping addictive same childhood type too""".split())
 SERIES_WORDS = frozenset("series books trilogy saga novels sequels cycle chronicles".split())
 ORDINAL_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
                  "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,

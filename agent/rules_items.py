@@ -86,8 +86,11 @@ class ItemRules:
         reading = self.stance.read(t.text, [], self.stance_rule)[0] if self.stance is not None else None
         verdict = _stance("seen" if seen else None, reading, self.stance_rule)
         # an item the user already gave a verdict on keeps it; a vague reply does not overturn it
-        known = {r.id for r in ctx.state.liked_items + ctx.state.rejected_items}
-        refs = [r for r in (self._ref(i) for i in targets if i not in known) if r is not None]
+        # (by title too: a remake shares it, and "Ghostbusters wasn't good" named one of the two)
+        judged = ctx.state.liked_items + ctx.state.rejected_items
+        known = {r.id for r in judged} | {r.title.lower() for r in judged}
+        refs = [r for r in (self._ref(i) for i in targets if i not in known)
+                if r is not None and r.title.lower() not in known]
         if not refs:
             return
         if verdict == "liked":
@@ -269,6 +272,8 @@ class ItemRules:
     def _item_cue(self, t: Turn, start: int) -> str | None:
         before = nearest_cue(t.tokens, t.clause, start, ITEM_CUES)
         if before is not None:
+            if before[0] == "anchor" and t.tokens[_clause_start(t, start)] in ("nothing", "no", "none"):
+                return "rejected"  # "nothing too sad like Hachi": an example of what not to show
             return before[0]
         end = start + 1
         while end < len(t.tokens) and t.taken[end]:
@@ -283,6 +288,11 @@ class ItemRules:
             window = ["wasn't", *window[2:]]
         if window and window[0] in NEGATED_COPULAS and PRAISE_WORDS & set(window[1:4]):
             return "rejected"
+        if window[:1] == ["fan"]:  # "a big Robin Hood fan", "not a Star Wars fan"
+            negated = any(w in ("not", "never") or w.endswith(("n't", "nt")) for w in t.tokens[max(0, start - 4) : start])
+            return "rejected" if negated else "liked"
+        if window[:1] and window[0] in ("is", "was", "seemed", "felt", "gets", "got") and _too(window[1:5]):
+            return "rejected"  # "I Robot is a little too technical for me"
         table = sorted(ITEM_AFTER, key=lambda c: -len(c[0]))
         for s in range(len(window)):
             for phrase, label in table:
@@ -319,6 +329,21 @@ class ItemRules:
 #: words that point back at what was shown ("loved it", "seen both", "not that one")
 _PLURAL = frozenset("both them those these".split())
 _POINTERS = _PLURAL | frozenset("it that this one".split())
+
+
+def _clause_start(t: Turn, i: int) -> int:
+    while i > 0 and t.clause[i - 1] == t.clause[i]:
+        i -= 1
+    return i
+
+
+def _too(words: list[str]) -> bool:
+    """"too slow", "a little to technical" (typed fast), not "too good to miss"."""
+    for k, w in enumerate(words[:-1]):
+        if (w == "too" or (w == "to" and k > 0 and words[k - 1] in ("little", "bit", "way"))) \
+                and words[k + 1] not in PRAISE_WORDS:
+            return True
+    return False
 
 
 def _item_span(t: Turn, start: int) -> tuple[int, int]:
