@@ -14,11 +14,11 @@ week", "commute", "put down") is the reader's situation, and is dropped as conte
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from recpilot.agent.per_catalog import PerCatalog
 from recpilot.catalog import Catalog, kind_field
 
 #: word or phrase -> (what a reader wants by it, what it rules out or "")
@@ -218,13 +218,5 @@ def lexicon_spans(tokens: list[str], taken=None) -> list[tuple[int, int, str]]:
     return sorted(out)
 
 
-_lock = threading.Lock()
-_readers: dict[tuple[str, str, str], Descriptors] = {}
-
-
-def descriptors_for(catalog: Catalog) -> Descriptors:
-    key = (str(catalog.settings.home), catalog.name, catalog.version)
-    with _lock:
-        if key not in _readers:
-            _readers[key] = Descriptors(catalog)
-        return _readers[key]
+#: the descriptor reader of a catalog version, built once per process
+descriptors_for: PerCatalog[Descriptors] = PerCatalog(Descriptors)

@@ -20,7 +20,6 @@ the rule parser uses ``Linker.link`` on its own tokens.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +29,7 @@ from rapidfuzz import fuzz, process
 
 from recpilot.agent.cues import CUE_WORDS
 from recpilot.agent.english import zipf
+from recpilot.agent.per_catalog import PerCatalog
 from recpilot.agent.vocabulary import (
     STOPWORDS,
     Vocabulary,
@@ -269,16 +269,8 @@ def _series_short(name: str) -> set[str]:
     return out
 
 
-_index_lock = threading.Lock()
-_indexes: dict[tuple[str, str, str], MentionIndex] = {}
-
-
-def index_for(catalog: Catalog) -> MentionIndex:
-    key = (str(catalog.settings.home), catalog.name, catalog.version)
-    with _index_lock:
-        if key not in _indexes:
-            _indexes[key] = MentionIndex(catalog, vocabulary_for(catalog))
-        return _indexes[key]
+#: the mention index of a catalog version, built once per process
+index_for: PerCatalog[MentionIndex] = PerCatalog(lambda catalog: MentionIndex(catalog, vocabulary_for(catalog)))
 
 
 class Linker:

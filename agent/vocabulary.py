@@ -7,13 +7,13 @@ Matches are token spans, so the rule parser can tell what is left over for the L
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from recpilot.agent.per_catalog import PerCatalog
 from recpilot.catalog import Catalog
 
 # A number keeps its decimal point and thousands separators ("3.5", "100,000") as one token.
@@ -452,14 +452,5 @@ def _number_variants(key: str) -> list[str]:
     return [prefix + last + "s"]
 
 
-_vocab_lock = threading.Lock()
-_vocabularies: dict[tuple[str, str, str], Vocabulary] = {}
-
-
-def vocabulary_for(catalog: Catalog) -> Vocabulary:
-    """One vocabulary per catalog version and process (building it takes about half a second at 10k items)."""
-    key = (str(catalog.settings.home), catalog.name, catalog.version)
-    with _vocab_lock:
-        if key not in _vocabularies:
-            _vocabularies[key] = Vocabulary(catalog)
-        return _vocabularies[key]
+#: one vocabulary per catalog version and process (building it takes about half a second at 10k items)
+vocabulary_for: PerCatalog[Vocabulary] = PerCatalog(Vocabulary)
