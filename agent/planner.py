@@ -25,10 +25,18 @@ def build_query(state: PreferenceState, catalog: Catalog) -> str | None:
     # (what a user praised in a book they liked leans the ranking, it is not searched for)
     parts += [p.meaning or p.value for p in state.likes if p.weight >= 0.8]
     parts += [str(c.value) for c in state.constraints if c.op == "include" and c.field not in catalog.schema.people]
+    if _titles_only(catalog):  # its items are embedded by their titles: a title is all there is to search by
+        parts += [a.title for a in state.anchors[-2:]]
     text = ", ".join(dict.fromkeys(p for p in parts if p))
     if len(text) > MAX_QUERY_CHARS:  # a huge free-text message: keep whole words up to the limit
         text = text[: MAX_QUERY_CHARS + 1].rsplit(" ", 1)[0][:MAX_QUERY_CHARS].rstrip(" ,")
     return text or None
+
+
+def _titles_only(catalog: Catalog) -> bool:
+    """A catalog with neither text nor categorical fields (ReDial's movie list): its items are
+    embedded by title."""
+    return not catalog.schema.text and not catalog.schema.categorical
 
 
 def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, k: int, shown: set[str]) -> Plan:

@@ -44,7 +44,7 @@ def train_fold_models(data: Path, fold_of: dict[str, int], k: int, out: Path,
         train = folder / "train.jsonl"
         kept = [line for line in lines if fold_of.get(_id_of(line), -1) != f]
         train.write_text("\n".join(kept) + "\n", encoding="utf-8")
-        say(f"stance fold {f + 1}/{k}: trained on {len(kept)} dialogues, reads the other "
+        say(f"stance fold {f + 1}/{k}: training on {len(kept)} dialogues, to read the other "
             f"{sum(v == f for v in fold_of.values())}")
         report = train_stance(train, out=folder / "stance.npz", folds=3, validate=False)
         paths[f] = Path(report["weights"])
