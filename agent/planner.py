@@ -66,7 +66,7 @@ def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, 
     for anchor in list({r.id: r for r in state.anchors[-2:] + state.liked_items[-1:]}.values()):
         calls.append(PlannedCall(tool="similar_items", args={"item_id": anchor.id, "limit": 100, "mode": "merge"},
                                  why=f"like {anchor.title}"))
-    known = series_rows(catalog, known_series(catalog, state))
+    known = series_rows(catalog, known_series(catalog, state, shown))
     exclude = sorted(state.seen_ids() | {a.id for a in state.anchors} | shown
                      | {catalog.items[r].id for r in known.tolist()})
     calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "exclude_ids": exclude},

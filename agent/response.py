@@ -27,7 +27,7 @@ def select_items(catalog: Catalog, state: PreferenceState, ranked: list[int], re
     """Top-k after the final check, backfilled; returns the items and what was dropped."""
     rejected = {r.id for r in state.rejected_items}
     known = state.seen_ids() - rejected  # liked or read: the user has them already
-    series = known_series(catalog, state)
+    series = known_series(catalog, state, shown)
     series_field = catalog.schema.series
     picked: list[RecommendedItem] = []
     dropped: list[str] = []

@@ -38,6 +38,16 @@ def test_known_series_from_every_kind_of_item_verdict(demo_catalog, verdict):
     assert known_series(demo_catalog, state) == {"the hunger games"}
 
 
+@pytest.mark.parametrize("verdict", ["anchors", "rejected_items"])
+def test_known_series_leaves_out_an_item_only_seen_in_a_list(demo_catalog, verdict):
+    # "like #1 but newer", "not #1, too old": the user saw the volume in our list, not the series
+    state = PreferenceState(**{verdict: [_ref(demo_catalog, HUNGER_GAMES)]})
+
+    assert known_series(demo_catalog, state, shown={HUNGER_GAMES}) == set()
+    liked = PreferenceState(liked_items=[_ref(demo_catalog, HUNGER_GAMES)])
+    assert known_series(demo_catalog, liked, shown={HUNGER_GAMES}) == {"the hunger games"}  # loved it: read it
+
+
 def test_known_series_leaves_out_a_series_asked_for(demo_catalog):
     state = PreferenceState(liked_items=[_ref(demo_catalog, HUNGER_GAMES), _ref(demo_catalog, HP1)],
                             constraints=[WANT_HG])

@@ -49,15 +49,28 @@ def parser(demo_catalog):
 
 
 # --- decide_topic ---------------------------------------------------------------------------------
-def test_decide_topic_another_genre_while_one_is_in_force_starts_a_new_request(demo_catalog):
-    update = StateUpdate(add_constraints=[HORROR])
+def test_decide_topic_another_genre_asked_for_as_a_thing_of_its_own_starts_a_new_request(demo_catalog):
+    update = StateUpdate(add_constraints=[HORROR.model_copy(update={"source": "a horror"})])
 
     assert decide_topic(fantasy_90s(), update, demo_catalog) is True
 
 
+def test_decide_topic_another_genre_that_leaves_nothing_with_the_request_starts_a_new_one(demo_catalog):
+    cozy = Constraint(field="genres", op="include", value="cozy mystery", source="make it cozy mystery")
+
+    assert decide_topic(fantasy_90s(), StateUpdate(add_constraints=[cozy]), demo_catalog) is True  # none fit both
+
+
+def test_decide_topic_another_genre_that_fits_with_the_request_narrows_it(demo_catalog):
+    state = PreferenceState(constraints=[Constraint(field="genres", op="include", value="graphic novels")])
+    update = StateUpdate(add_constraints=[HORROR.model_copy(update={"source": "make it horror"})])
+
+    assert decide_topic(state, update, demo_catalog) is False  # horror graphic novels: dozens of them
+
+
 def test_decide_topic_a_genre_wished_softly_counts_as_the_request(demo_catalog):
     state = PreferenceState(likes=[Preference(field="genres", value="fantasy")])
-    update = StateUpdate(likes=[Preference(field="genres", value="horror")])
+    update = StateUpdate(likes=[Preference(field="genres", value="horror", source="a horror book")])
 
     assert decide_topic(state, update, demo_catalog) is True
 
