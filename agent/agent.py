@@ -10,12 +10,12 @@ from recpilot.agent.parser import Parser
 from recpilot.agent.stance import StanceModel, load_stance
 from recpilot.agent.steps import Step, TurnResult
 from recpilot.catalog import Catalog
-from recpilot.errors import UserError
+from recpilot.errors import LimitExceeded, UserError
 from recpilot.ingest import ensure_catalog
 from recpilot.llm.base import ChatModel, build_chat_model
 from recpilot.memory.longterm import LongTermMemory
 from recpilot.memory.sessions import Feedback, Session, SessionStore
-from recpilot.preferences import Constraint, ItemRef, PreferenceState
+from recpilot.preferences import MAX_CONSTRAINTS, Constraint, ItemRef, PreferenceState, StateUpdate
 from recpilot.settings import Settings
 from recpilot.tools.rankers.scorer import load_scorer
 
@@ -38,7 +38,7 @@ class RecPilot:
                       notify: Callable[[str], None] | None = None) -> RecPilot:
         catalog = ensure_catalog(settings, notify)
         model = build_chat_model(settings.llm) if llm == "auto" else llm
-        return cls(settings, catalog, model, SessionStore(settings.sessions_db), LongTermMemory(settings),
+        return cls(settings, catalog, model, SessionStore(settings.store_target), LongTermMemory(settings),
                    scorer=load_scorer(settings, catalog), distilled=load_distilled(settings, catalog))
 
     # --- turns --------------------------------------------------------------------------------
@@ -46,8 +46,11 @@ class RecPilot:
              k: int | None = None, history: list[str] | None = None) -> Iterator[Step]:
         """One turn. ``history``: ids of items the user liked before (another system's record);
         added to the session's, unknown ids skipped with a warning."""
-        session = self.store.get_or_create(session_id, user_id, self.catalog.name)
-        yield from run_turn(self, session, text, k or self.settings.k, history)
+        if not session_id:
+            session_id = self.store.create(user_id, self.catalog.name).id
+        with self.store.lock(session_id):
+            session = self._fit(self.store.get_or_create(session_id, user_id, self.catalog.name))
+            yield from run_turn(self, session, text, k or self.settings.k, history)
 
     def ask(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
             k: int | None = None, history: list[str] | None = None) -> TurnResult:
@@ -55,13 +58,27 @@ class RecPilot:
 
     # --- state edits and feedback ----------------------------------------------------------------
     def session(self, session_id: str, user_id: str | None = None) -> Session:
-        return self.store.get(session_id, user_id)
+        return self._fit(self.store.get(session_id, user_id))
+
+    def _fit(self, session: Session) -> Session:
+        """Drops stored constraints this catalog cannot apply (written before every door checked
+        them), so one bad entry never breaks every later turn."""
+        bad = [c for c in session.state.constraints if not self.catalog.valid(c)]
+        if bad:
+            session.state.constraints = [c for c in session.state.constraints if c not in bad]
+            session.state.notes.append(f"dropped {len(bad)} constraint(s) this catalog cannot apply: "
+                                       + "; ".join(c.describe()[:60] for c in bad[:3]))
+        return session
 
     def edit_state(self, session_id: str, user_id: str | None = None, *, remove: list[str] = (),
                    add: list[Constraint] = (), restore: list[str] = (), forget: list[str] = ()) -> PreferenceState:
         """Removes chips by key, brings back set-aside requests, forgets remembered entries (from
         the session and from long-term memory), and adds hard constraints."""
-        session = self.store.get(session_id, user_id)
+        add = [self.catalog.checked(c) for c in add]  # InvalidConstraint before anything changes
+        with self.store.lock(session_id):
+            return self._edit_state(self.session(session_id, user_id), remove, add, restore, forget)
+
+    def _edit_state(self, session: Session, remove, add, restore, forget) -> PreferenceState:
         state = session.state
         for key in restore:
             state = state.restore(key)
@@ -70,8 +87,10 @@ class RecPilot:
         for key in [*remove, *forget]:
             state = state.remove(key)
         if add:
-            from recpilot.preferences import StateUpdate
-
+            kept = {c.key for c in state.constraints} - {c.key for c in add}
+            if len(kept) + len(add) > MAX_CONSTRAINTS:
+                raise LimitExceeded(f"a session holds at most {MAX_CONSTRAINTS} constraints; it has {len(kept)} "
+                                    "and this would add more than fit: remove some first")
             state = state.apply(StateUpdate(intent=state.last_intent or "refine", add_constraints=list(add)))
         session.state = state
         self.store.save(session)
@@ -91,12 +110,15 @@ class RecPilot:
             self.memory.forget(user_id, self.catalog.name)
 
     def feedback(self, session_id: str, item_id: str, kind: str, user_id: str | None = None) -> PreferenceState:
-        from recpilot.preferences import StateUpdate
-
         if kind not in FEEDBACK_KINDS:
             raise UserError(f"unknown feedback kind {kind!r}; use one of {', '.join(FEEDBACK_KINDS)}")
-        session = self.store.get(session_id, user_id)
         ref = ItemRef(id=item_id, title=self.catalog.get(item_id).title)
+        with self.store.lock(session_id):
+            session = self.session(session_id, user_id)
+            return self._feedback(session, ref, kind)
+
+    def _feedback(self, session: Session, ref: ItemRef, kind: str) -> PreferenceState:
+        item_id = ref.id
         update = {
             "like": StateUpdate(intent="refine", liked_items=[ref]),
             "dislike": StateUpdate(intent="reject", rejected_items=[ref]),

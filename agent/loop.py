@@ -100,6 +100,12 @@ def parse(agent, session: Session, turn: TurnInput) -> Generator[Step, None, Par
     t0 = time.perf_counter()
     ctx = ParseContext(last_shown=session.last_shown, focus_item=session.focus, state=session.state)
     parsed = agent.parser.parse(turn.utterance, ctx)
+    # the parser's constraints pass the same check as an API caller's (an LLM may invent a field)
+    unfit = [c for c in parsed.update.add_constraints if not agent.catalog.valid(c)]
+    if unfit:
+        parsed.update.add_constraints = [agent.catalog.checked(c) for c in parsed.update.add_constraints
+                                         if c not in unfit]
+        parsed.warnings.append(f"ignored {len(unfit)} constraint(s) the catalog cannot apply")
     turn.warnings += parsed.warnings
     yield ParseStep(update=parsed.update, used_llm=parsed.used_llm, used_distilled=parsed.used_distilled,
                     llm_calls=parsed.calls, duration_ms=_ms(t0), warnings=parsed.warnings)

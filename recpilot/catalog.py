@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from recpilot.embeddings import ChromaEmbedder, get_embedder
-from recpilot.errors import CatalogNotFound, UnknownItem
+from recpilot.errors import CatalogNotFound, InvalidConstraint, UnknownItem
 from recpilot.preferences import Constraint
 from recpilot.schema import CatalogSchema, Item
 from recpilot.settings import Settings
@@ -110,6 +110,36 @@ class Catalog:
         return np.asarray([self.index[i] for i in ids if i in self.index], dtype=np.int64)
 
     # --- exact filtering ---------------------------------------------------------------------
+    def checked(self, c: Constraint) -> Constraint:
+        """``c`` as this catalog can apply it, or ``InvalidConstraint`` saying why not: the field
+        must be one of the catalog's, include/exclude take a value of a categorical field, and
+        gte/lte a finite number on a numeric field ("1990" is read as 1990; "1990s" is refused).
+        Every door (HTTP, MCP, LangChain, the CLI, the parser's output) goes through this."""
+        schema = self.schema
+        if c.op in ("include", "exclude"):
+            if c.field not in schema.categorical:
+                raise InvalidConstraint(f"{c.op} needs a categorical field ({_listed(schema.categorical)}); "
+                                        f"got {c.field[:40]!r}")
+            return c if isinstance(c.value, str) else c.model_copy(update={"value": f"{float(c.value):g}"})
+        if c.field not in schema.numeric:
+            raise InvalidConstraint(f"{c.op} needs a numeric field ({_listed(schema.numeric)}); got {c.field[:40]!r}")
+        if isinstance(c.value, str):
+            try:
+                number = float(c.value.strip())
+            except ValueError:
+                raise InvalidConstraint(f"{c.field} {c.op} needs a number; got {c.value[:40]!r}") from None
+            if not math.isfinite(number):
+                raise InvalidConstraint(f"{c.field} {c.op} needs a finite number; got {c.value[:40]!r}")
+            return c.model_copy(update={"value": number})
+        return c
+
+    def valid(self, c: Constraint) -> bool:
+        try:
+            self.checked(c)
+            return True
+        except InvalidConstraint:
+            return False
+
     def mask(self, constraints: list[Constraint]) -> np.ndarray:
         """Boolean mask over all rows: True where every constraint holds."""
         keep = np.ones(len(self.items), dtype=bool)
@@ -128,6 +158,7 @@ class Catalog:
         values = self.numeric.get(c.field)
         if values is None:
             return np.zeros(n, dtype=bool)
+        c = self.checked(c)  # a stored bound from before every door checked them
         with np.errstate(invalid="ignore"):
             return values >= float(c.value) if c.op == "gte" else values <= float(c.value)
 
@@ -259,3 +290,7 @@ def kind_field(catalog: Catalog) -> str | None:
         if len(catalog.categorical.get(name, {})) >= 3:
             return name
     return None
+
+
+def _listed(fields: list[str]) -> str:
+    return ", ".join(fields) if fields else "this catalog has none"

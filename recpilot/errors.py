@@ -37,6 +37,35 @@ class SessionNotFound(UserError):
         self.session_id = session_id
 
 
+class SessionBusy(UserError):
+    """Another turn on the session held it longer than the wait allows."""
+
+    def __init__(self, session_id: str):
+        super().__init__(f"session {session_id!r} is busy with another turn; retry in a moment")
+        self.session_id = session_id
+
+
+class SessionConflict(UserError):
+    """The session changed under a write that did not hold its lock; nothing was written."""
+
+    def __init__(self, session_id: str):
+        super().__init__(f"session {session_id!r} was changed by another request at the same time; "
+                         "nothing was saved, please retry")
+        self.session_id = session_id
+
+
+class SessionUnreadable(UserError):
+    """A stored session that no longer validates and cannot be repaired."""
+
+
+class LimitExceeded(UserError):
+    """A session, a request or a caller went over one of the server's bounds."""
+
+
+class InvalidConstraint(UserError):
+    """A constraint that does not fit the catalog (unknown field, a number that is not one)."""
+
+
 class IngestError(UserError):
     """The catalog file cannot be ingested at all (not a single bad row)."""
 

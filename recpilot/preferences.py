@@ -7,9 +7,10 @@ API PATCH or a later utterance ("actually horror is fine") can remove exactly th
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Intent = Literal["recommend", "refine", "ask_item", "accept", "reject", "chitchat", "reset", "out_of_domain"]
 Op = Literal["include", "exclude", "gte", "lte"]
@@ -21,6 +22,11 @@ NoteKind = Literal["unapplied", "tell", "read", "retracted", "reset", "injection
                    "learned", "llm", "new_request", "series", "audience", "info"]
 #: How many earlier requests a session keeps set aside (restorable).
 MAX_SET_ASIDE = 3
+#: Bounds on one session's state: past them the oldest entries go (a turn) or the request is
+#: refused (an edit through the API, MCP or LangChain), so no session can grow without end.
+MAX_CONSTRAINTS = 50
+MAX_PREFERENCES = 100
+MAX_ITEM_REFS = 500
 
 
 class Constraint(BaseModel):
@@ -28,10 +34,22 @@ class Constraint(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    field: str = Field(description="catalog field name, e.g. genres, authors, year")
+    field: str = Field(min_length=1, max_length=100, description="catalog field name, e.g. genres, authors, year")
     op: Op = Field(description="include/exclude a categorical value, or gte/lte a number")
-    value: str | float
-    source: str = Field("", description="the words that produced it")
+    value: str | float = Field(description="a finite number for gte/lte; a value of the field for include/exclude")
+    source: str = Field("", max_length=500, description="the words that produced it")
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _plain_value(cls, value: Any) -> Any:
+        # true is not 1, NaN and infinity are no bound, and a value is a word or a number
+        if isinstance(value, bool):
+            raise ValueError("a constraint value is a number or a string, not true/false")
+        if isinstance(value, (int, float)) and not math.isfinite(value):
+            raise ValueError("a constraint bound must be a finite number")
+        if isinstance(value, str) and not 0 < len(value.strip()) <= 200:
+            raise ValueError("a constraint value must be 1 to 200 characters")
+        return value
 
     @property
     def key(self) -> str:
@@ -207,10 +225,20 @@ class PreferenceState(BaseModel):
         state.keywords = list(dict.fromkeys([k for k in kept if k] + update.keywords))[-8:]
         if update.sort:
             state.sort = update.sort
+        state.bound()
         if update.accepted_item:
             state.accepted_item = update.accepted_item
         state.last_intent = update.intent
         return state
+
+    def bound(self) -> None:
+        """Keeps the newest entries within the session bounds (``MAX_CONSTRAINTS`` ...)."""
+        self.constraints = self.constraints[-MAX_CONSTRAINTS:]
+        self.likes = self.likes[-MAX_PREFERENCES:]
+        self.dislikes = self.dislikes[-MAX_PREFERENCES:]
+        for name in ("liked_items", "rejected_items", "read_items", "anchors"):
+            setattr(self, name, getattr(self, name)[-MAX_ITEM_REFS:])
+        self.notes = self.notes[-20:]
 
     def remove(self, key: str) -> PreferenceState:
         """Drops one constraint, preference, keyword, item reference or set-aside request by key (a UI chip)."""

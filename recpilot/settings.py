@@ -63,7 +63,16 @@ class ServerSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="interface to listen on; beyond loopback needs api_token")
     port: int = Field(7860, ge=0, le=65535)
-    max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused (413)")
+    max_body_bytes: int = Field(256_000, ge=1024, description="larger request bodies are refused (413)")
+    workers: int = Field(1, ge=1, le=64, description="worker processes (more than one needs a store every worker "
+                         "shares: the default SQLite file on one machine, or PostgreSQL)")
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Host header values /v1 and /mcp answer (besides the host listened on); "
+        "on loopback only loopback names are accepted, against DNS rebinding")
+    rate_per_user: int = Field(120, ge=0, description="requests a minute one user may make to /v1 and /mcp (0: no limit)")
+    rate_per_ip: int = Field(600, ge=0, description="requests a minute one client address may make (0: no limit)")
+    max_replay: int = Field(3, ge=0, le=20, description="/v1/chat/completions replays at most this many earlier "
+                            "user messages into a new session")
 
 
 class LearnedSettings(BaseModel):
@@ -111,6 +120,9 @@ class Settings(BaseSettings):
         None, description="RECPILOT_API_TOKEN: the bearer token the server requires (one shared token, "
         "or user:token pairs separated by commas); required to listen beyond loopback",
     )
+    database_url: str | None = Field(
+        None, description="RECPILOT_DATABASE_URL: sessions, memory metadata and the call log in this database "
+        "(postgresql://user:password@host/db); unset: a SQLite file under home")
     config_file: Path | None = Field(None, description="TOML file with any of these settings")
 
     @classmethod
@@ -135,6 +147,11 @@ class Settings(BaseSettings):
     @property
     def sessions_db(self) -> Path:
         return self.home / "sessions.db"
+
+    @property
+    def store_target(self) -> str | Path:
+        """Where sessions live: the configured database URL, else the SQLite file under home."""
+        return self.database_url or self.sessions_db
 
 
 class _TomlFileSource(PydanticBaseSettingsSource):

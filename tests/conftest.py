@@ -212,3 +212,39 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# --- real services: PostgreSQL and a chromadb server (tests/services.py; tests/test_services.py) ---
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The base URL (``postgresql+psycopg://postgres:...@127.0.0.1:5432/postgres``) of a running
+    PostgreSQL: ``RECPILOT_TEST_POSTGRES_URL``, else the Debian cluster, started here as root.
+    Skips, saying how to get one, when there is none."""
+    import services
+
+    url = services.postgres_url()
+    if url is None:
+        pytest.skip(services.postgres_skip_reason())
+    return url
+
+
+@pytest.fixture
+def postgres_db(postgres_server):
+    """A fresh, empty database's URL on ``postgres_server`` (same URL form), dropped afterwards."""
+    import services
+
+    url = services.fresh_database(postgres_server)
+    yield url
+    services.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def chroma_server():
+    """A real ``chroma run`` server on a free loopback port for the whole run: ``host``,
+    ``port``, ``url``, ``client()`` (tests/services.py ChromaServer)."""
+    import services
+
+    if not services.ChromaServer.executable().exists():
+        pytest.skip(f"{services.ChromaServer.executable()} not found: install chromadb (scripts/setup.sh)")
+    with services.ChromaServer() as server:
+        yield server

@@ -24,13 +24,13 @@ def api_agent(demo_settings):
 
 @pytest.fixture(scope="module")
 def client(demo_settings, api_agent):
-    with TestClient(build_app(demo_settings, api_agent, web=False, mcp=False)) as c:
+    with TestClient(build_app(demo_settings, api_agent, web=False, mcp=False), base_url="http://127.0.0.1") as c:
         yield c
 
 
 def _client(settings, agent, **changes) -> TestClient:
     app = build_app(settings.model_copy(update=changes), agent, web=False, mcp=False)
-    return TestClient(app, raise_server_exceptions=False)
+    return TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1")
 
 
 def _user() -> str:
@@ -214,7 +214,7 @@ def test_api_refuses_non_loopback_without_a_token(demo_settings, copy_demo_home,
 
 def test_api_token_guards_the_web_page_login(demo_settings, api_agent):
     app = build_app(demo_settings.model_copy(update={"api_token": SecretStr("alice:tok-a")}), api_agent, mcp=False)
-    c = TestClient(app)
+    c = TestClient(app, base_url="http://127.0.0.1")
     assert c.get("/ui/config").status_code == 401
     assert c.post("/ui/login", data={"username": "alice", "password": "wrong"}).status_code == 400
     assert c.post("/ui/login", data={"username": "bob", "password": "tok-a"}).status_code == 400  # alice's token
@@ -315,7 +315,10 @@ def test_api_openapi_schema_documents_every_route(client):
 def api_schema(demo_settings, api_agent):
     import schemathesis
 
-    return schemathesis.openapi.from_asgi("/openapi.json", build_app(demo_settings, api_agent, web=False, mcp=False))
+    # schemathesis calls the app as Host "testserver"; this server is told to expect that name
+    server = demo_settings.server.model_copy(update={"allowed_hosts": ["testserver"]})
+    settings = demo_settings.model_copy(update={"server": server})
+    return schemathesis.openapi.from_asgi("/openapi.json", build_app(settings, api_agent, web=False, mcp=False))
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import time
 import pytest
 from conftest import assert_grounded, make_agent
 
-from recpilot.errors import LLMUnavailable, SessionNotFound, UnknownItem
+from recpilot.errors import InvalidConstraint, LLMUnavailable, SessionNotFound, UnknownItem
 from recpilot.ingest import ingest
 from recpilot.preferences import Constraint
 from recpilot.settings import LLMSettings, Settings
@@ -230,11 +230,14 @@ def test_edit_state_unknown_key_changes_nothing(agent, user_id):
     assert state == first.state
 
 
-def test_edit_state_constraint_on_unknown_field_gives_no_items_not_a_crash(agent, user_id):
+def test_edit_state_constraint_on_unknown_field_is_refused_and_changes_nothing(agent, user_id):
     first = agent.ask("horror novels", user_id=user_id)
-    agent.edit_state(first.session_id, user_id, add=[Constraint(field="pages", op="lte", value=300)])
+    before = agent.session(first.session_id, user_id).state
+    with pytest.raises(InvalidConstraint, match="numeric field"):
+        agent.edit_state(first.session_id, user_id, add=[Constraint(field="pages", op="lte", value=300)])
+    assert agent.session(first.session_id, user_id).state == before
     result = agent.ask("more", session_id=first.session_id, user_id=user_id)
-    assert result.items == [] and result.question
+    assert result.items
     assert_answered(agent, result)
 
 

@@ -20,7 +20,7 @@ def filter_items(ctx: ToolContext, args: FilterArgs) -> ToolResult:
         limit: the most items kept when scope is "catalog".
     """
     catalog = ctx.catalog
-    mask = catalog.mask(args.constraints)
+    mask = catalog.mask([catalog.checked(c) for c in args.constraints])  # InvalidConstraint says why
     if args.exclude_ids:
         mask[catalog.rows(args.exclude_ids)] = False
     if args.include_ids is not None:

@@ -12,16 +12,20 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from recpilot.agent.agent import DEFAULT_USER
 from recpilot.errors import (
     AgentRunError,
+    InvalidConstraint,
     InvalidUtterance,
+    LimitExceeded,
     RecPilotError,
+    SessionBusy,
+    SessionConflict,
     SessionNotFound,
+    SessionUnreadable,
     UnknownItem,
     UserError,
 )
@@ -36,7 +40,9 @@ COMMON = {
     400: {"model": Problem, "description": "the request cannot be served as asked (the message says why)"},
     401: {"model": Problem, "description": "a token is configured and the request has no valid one"},
     403: {"model": Problem, "description": "the user named does not match the token's user"},
+    409: {"model": Problem, "description": "the session is busy with another turn, or changed under this request"},
     413: {"model": Problem, "description": "the request body is larger than the server's limit"},
+    429: {"model": Problem, "description": "too many requests from this user or address (see Retry-After)"},
 }
 NOT_FOUND = {404: {"model": Problem, "description": "no such session for this user, or no such item"}}
 
@@ -74,14 +80,18 @@ def install_error_handlers(app: FastAPI) -> None:
     def problem(status: int, detail: str) -> JSONResponse:
         return JSONResponse({"detail": detail}, status_code=status)
 
-    @app.exception_handler(InvalidUtterance)
-    async def _utterance(request: Request, exc: InvalidUtterance):
-        # the same shape as every other 422 (FastAPI's validation errors)
-        errors = [{"type": "value_error", "loc": ("body", "text"), "msg": str(exc), "input": None}]
-        return await request_validation_exception_handler(request, RequestValidationError(errors))
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return unprocessable(exc.errors())
 
     @app.exception_handler(RecPilotError)
     async def _recpilot(request: Request, exc: RecPilotError):
+        if isinstance(exc, InvalidUtterance):
+            return unprocessable([{"type": "value_error", "loc": ("body", "text"), "msg": str(exc)}])
+        if isinstance(exc, (InvalidConstraint, LimitExceeded)):
+            return unprocessable([{"type": "value_error", "loc": ("body",), "msg": str(exc)}])
+        if isinstance(exc, (SessionBusy, SessionConflict, SessionUnreadable)):
+            return problem(409, str(exc))
         if isinstance(exc, (SessionNotFound, UnknownItem)):
             return problem(404, str(exc))
         if isinstance(exc, IdentityMismatch):
@@ -95,6 +105,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         return _internal(exc)
+
+
+def unprocessable(errors) -> JSONResponse:
+    """422 in FastAPI's shape, without the offending input (which may be a megabyte, or not
+    even JSON-serialisable): where each problem is and what it is, at most 20 of them."""
+    def short(part) -> str | int:
+        return part if isinstance(part, int) else str(part)[:60]
+
+    shown = [{"type": e.get("type", "value_error"), "loc": [short(p) for p in e.get("loc", ())][:8],
+              "msg": str(e.get("msg", ""))[:300]} for e in list(errors)[:20]]
+    return JSONResponse({"detail": shown}, status_code=422)
 
 
 def _internal(exc: Exception) -> JSONResponse:

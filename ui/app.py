@@ -13,7 +13,7 @@ from recpilot.settings import Settings
 from recpilot.ui import __version__
 from recpilot.ui.api import install_error_handlers
 from recpilot.ui.models import Health
-from recpilot.ui.security import Guard, Tokens
+from recpilot.ui.security import Guard, Tokens, allowed_hosts
 from recpilot.ui.service import Service
 
 DESCRIPTION = """A conversational recommender over a real catalog.
@@ -23,8 +23,12 @@ A session belongs to its user: another user gets 404. When the server has `RECPI
 set, every `/v1` and `/mcp` request needs `Authorization: Bearer TOKEN`; with per-user tokens
 (`alice:TOKEN1,bob:TOKEN2`) the token names the user and a different `X-User-Id` is refused (403).
 
-**Limits.** Request bodies over the configured size get 413; a message longer than the
-utterance limit gets 422. Turns on one session run one at a time.
+**Limits.** Request bodies over the configured size get 413; a body that is not plain JSON
+(NaN, Infinity, lone surrogates, nesting or width beyond any route's), a message longer than the
+utterance limit, or a constraint the catalog cannot apply gets 422 (which never echoes the
+input). Too many requests from one user or address get 429 with Retry-After. On loopback,
+`/v1` and `/mcp` answer only loopback Host names (421 otherwise). Turns on one session run one
+at a time, across every worker; a turn that waits too long for its session gets 409.
 """
 
 
@@ -64,7 +68,10 @@ def build_app(settings: Settings, agent: RecPilot | None = None, *, web: bool = 
         app.include_router(module.router)
     if mcp_server is not None:
         app.router.routes.extend(mcp_app.routes)  # POST/GET/DELETE /mcp
-    app.add_middleware(Guard, tokens=tokens, max_body=settings.server.max_body_bytes)
+    server = settings.server
+    app.add_middleware(Guard, tokens=tokens, max_body=server.max_body_bytes,
+                       hosts=allowed_hosts(host or server.host, settings), rate_per_user=server.rate_per_user,
+                       rate_per_ip=server.rate_per_ip)
 
     if web:
         import gradio as gr
@@ -83,3 +90,11 @@ def build_app(settings: Settings, agent: RecPilot | None = None, *, web: bool = 
                             auth=tokens.login if tokens.required else None,
                             auth_message="Sign in with your name and the API token." if tokens.required else None)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker of ``recpilot serve --workers N`` (a uvicorn factory)."""
+    from recpilot.ui.workers import settings_from_env
+
+    settings, host = settings_from_env()
+    return build_app(settings, host=host)

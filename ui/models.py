@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from recpilot.ids import SESSION_PATTERN, USER_PATTERN  # noqa: F401  (the routes import them from here)
 from recpilot.memory.sessions import SessionSummary
 from recpilot.preferences import Constraint, PreferenceState
 
-USER_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+
+def _not_a_bool(value):
+    if isinstance(value, bool):
+        raise ValueError("a count is a number, not true/false")
+    return value
+
+
+#: how many items: a whole number (true is not 1)
+_k_not_a_bool = field_validator("k", mode="before")(lambda cls, value: _not_a_bool(value))
 
 
 class Problem(BaseModel):
@@ -83,6 +92,7 @@ class MessageIn(BaseModel):
     model_config = {"extra": "forbid"}
     text: str = Field(min_length=1, description="what the user says (longer than the server's limit: 422)")
     k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
+    _k = _k_not_a_bool
     history: HistoryIds = Field(default_factory=list)
 
 
@@ -125,15 +135,16 @@ class RecommendArgs(BaseModel):
     message: str = Field(min_length=1, max_length=20000, description="what the user says, in their words")
     user_id: str = Field("default", min_length=1, max_length=200, pattern=USER_PATTERN,
                          description="who is talking; long-term memory is per user")
-    session_id: str | None = Field(None, max_length=100,
+    session_id: str | None = Field(None, max_length=100, pattern=SESSION_PATTERN,
                                    description="continue this session; omit to start a new one")
     k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
+    _k = _k_not_a_bool
     history: HistoryIds = Field(default_factory=list)
 
 
 class SessionArgs(BaseModel):
     model_config = {"extra": "forbid"}
-    session_id: str = Field(min_length=1, max_length=100)
+    session_id: str = Field(min_length=1, max_length=100, pattern=SESSION_PATTERN)
     user_id: str = Field("default", min_length=1, max_length=200, pattern=USER_PATTERN)
 
 

@@ -2,8 +2,9 @@
 
 Streaming is not supported (``stream`` must be false). The assistant message carries the recommendations as text; the ``recpilot`` field carries the
 full turn (items, state, question, session id). Pass ``session_id`` (an extra body field) to
-continue a conversation; without it a new session starts, and the earlier user messages of
-the request are replayed into it first so that it knows what was said.
+continue a conversation; without it a new session starts, and the last few earlier user
+messages of the request (``server.max_replay``, 3 by default) are replayed into it first so that
+it knows what was said; a call never runs more than that many turns plus one.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from pydantic import BaseModel, Field
 
 from recpilot.agent.steps import TurnResult
 from recpilot.ui.api import COMMON, NOT_FOUND, ServiceDep, XUserIdHeader, resolve_user
-from recpilot.ui.models import USER_PATTERN
+from recpilot.ui.models import SESSION_PATTERN, USER_PATTERN
 from recpilot.ui.text import result_markdown
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=COMMON)
-
-REPLAY = 10
 
 
 class ChatMessage(BaseModel):
@@ -41,7 +40,8 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     user: str | None = Field(None, min_length=1, max_length=200, pattern=USER_PATTERN,
                              description="the end user (as in OpenAI's API); same rules as user_id")
-    session_id: str | None = Field(None, min_length=1, max_length=100, description="continue this session")
+    session_id: str | None = Field(None, min_length=1, max_length=100, pattern=SESSION_PATTERN,
+                                   description="continue this session")
     stream: Literal[False] = Field(False, description="streaming is not supported")
 
 
@@ -84,7 +84,8 @@ def chat_completions(body: ChatRequest, request: Request, service: ServiceDep,
         service.session(body.session_id, user)
         session_id, earlier = body.session_id, []
     else:
-        session_id, earlier = service.create_session(user).id, said[:-1][-REPLAY:]
+        replay = service.settings.server.max_replay
+        session_id, earlier = service.create_session(user).id, said[:-1][-replay:] if replay else []
     for text in earlier:
         service.ask(session_id, user, text)
     result = service.ask(session_id, user, said[-1])

@@ -20,6 +20,7 @@ from recpilot.ui.api import (
     resolve_user,
 )
 from recpilot.ui.models import (
+    SESSION_PATTERN,
     USER_PATTERN,
     FeedbackIn,
     MessageIn,
@@ -35,7 +36,7 @@ from recpilot.ui.service import state_view
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=COMMON)
 
-SessionId = Annotated[str, Path(min_length=1, max_length=100, description="a session id")]
+SessionId = Annotated[str, Path(min_length=1, max_length=100, pattern=SESSION_PATTERN, description="a session id")]
 
 
 @router.post("", status_code=201, response_model=SessionCreated)

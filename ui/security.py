@@ -6,7 +6,11 @@
   web page a login whose password is the token). The token is either one shared secret
   (the caller names the user with ``X-User-Id``) or ``user:token`` pairs separated by commas
   (the token names the user; an ``X-User-Id`` naming someone else is refused).
-- Request bodies larger than ``server.max_body_bytes`` get 413 before they are read in full.
+- Request bodies larger than ``server.max_body_bytes`` get 413 before they are read in full;
+  JSON bodies are checked off the event loop (``ui/limits.py``) and refused with 422.
+- ``/v1`` and ``/mcp`` answer only Host names the server expects (421 otherwise): on loopback,
+  loopback names, so a web page cannot reach a local server by DNS rebinding.
+- Per-user and per-address rate limits: 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import math
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recpilot.errors import ConfigError
 from recpilot.settings import Settings
+from recpilot.ui.limits import BadJson, RateLimiter, check_json
 
 PROTECTED = ("/v1/", "/mcp")
 
@@ -33,8 +40,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def check_bind(host: str, settings: Settings) -> None:
-    if not is_loopback(host) and settings.api_token is None:
+    if not is_loopback(host) and not Tokens.from_settings(settings).required:
         raise ConfigError(
             f"refusing to listen on {host}: beyond loopback the server needs an API token. "
             "Set RECPILOT_API_TOKEN (clients then send 'Authorization: Bearer TOKEN'), "
@@ -51,9 +61,13 @@ class Tokens:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tokens:
-        raw = settings.api_token.get_secret_value().strip() if settings.api_token else ""
-        if not raw:
+        if settings.api_token is None:
             return cls()
+        raw = settings.api_token.get_secret_value().strip()
+        if not raw:
+            # an empty token must not quietly mean "no authentication"
+            raise ConfigError("RECPILOT_API_TOKEN is set but empty: give it a token, or unset it to run "
+                              "without authentication on loopback")
         if ":" not in raw:
             return cls(shared=raw)
         per_user = {}
@@ -83,18 +97,44 @@ class Tokens:
         return ok and (user is None or user == username)
 
 
-class Guard:
-    """ASGI middleware: bearer token on the API and MCP paths, and the request body limit."""
+def allowed_hosts(bind: str, settings: Settings) -> frozenset[str] | None:
+    """Host names ``/v1`` and ``/mcp`` answer; None: any (beyond loopback, where the token guards)."""
+    extra = {h.lower() for h in settings.server.allowed_hosts}
+    if is_loopback(bind):
+        return LOOPBACK_NAMES | extra
+    return frozenset(extra | {bind.strip("[]").lower()} | LOOPBACK_NAMES) if extra else None
 
-    def __init__(self, app: ASGIApp, tokens: Tokens, max_body: int):
-        self.app, self.tokens, self.max_body = app, tokens, max_body
+
+def host_name(header: str) -> str:
+    """"example.org:8080" -> "example.org"; "[::1]:80" -> "::1"."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class Guard:
+    """ASGI middleware in front of every route: Host, rate limits, bearer token, body size and shape."""
+
+    def __init__(self, app: ASGIApp, tokens: Tokens, max_body: int, hosts: frozenset[str] | None = None,
+                 rate_per_user: int = 0, rate_per_ip: int = 0):
+        self.app, self.tokens, self.max_body, self.hosts = app, tokens, max_body, hosts
+        self.per_user, self.per_ip = RateLimiter(rate_per_user), RateLimiter(rate_per_ip)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if self.tokens.required and scope["path"].startswith(PROTECTED):
+        protected = scope["path"].startswith(PROTECTED)
+        if protected and self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
+            await _reply(send, 421, "this server does not answer for that Host name")
+            return
+        if protected:
+            client = (scope.get("client") or ("unknown", 0))[0]
+            if await _limited(send, self.per_ip.take(f"ip:{client}"), "this address"):
+                return
+        if self.tokens.required and protected:
             scheme, _, token = headers.get("authorization", "").partition(" ")
             ok, user = self.tokens.check(token.strip()) if scheme.lower() == "bearer" else (False, None)
             if not ok:
@@ -102,9 +142,16 @@ class Guard:
                              {"www-authenticate": "Bearer"})
                 return
             scope.setdefault("state", {})["auth_user"] = user
+        if protected:
+            who = scope.get("state", {}).get("auth_user") or headers.get("x-user-id", "")[:200]
+            if who and await _limited(send, self.per_user.take(f"user:{who}"), "this user"):
+                return
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
             await _reply(send, 413, self._too_large())
+            return
+        if protected and scope["method"] in ("POST", "PUT", "PATCH") and _json_or_unlabelled(headers):
+            await self._checked_json(scope, receive, send)
             return
 
         seen = 0
@@ -131,11 +178,54 @@ class Guard:
                 raise
             await _reply(send, 413, exc.detail)
 
+    async def _checked_json(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Reads the whole (bounded) body, checks it in a worker thread, then hands it on."""
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_body:
+                await _reply(send, 413, self._too_large())
+                return
+            if not message.get("more_body", False):
+                break
+        if body:
+            try:
+                await anyio.to_thread.run_sync(check_json, body)
+            except BadJson as exc:
+                await _reply(send, 422, [{"type": "json_invalid", "loc": ["body"], "msg": str(exc)}])
+                return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
     def _too_large(self) -> str:
         return f"request body too large: the limit is {self.max_body} bytes"
 
 
-async def _reply(send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
+def _json_or_unlabelled(headers: dict[str, str]) -> bool:
+    kind = headers.get("content-type", "")
+    return not kind or "json" in kind
+
+
+async def _limited(send: Send, wait: float, who: str) -> bool:
+    if wait <= 0:
+        return False
+    seconds = max(1, math.ceil(wait))
+    await _reply(send, 429, f"too many requests from {who}; retry in {seconds} s", {"retry-after": str(seconds)})
+    return True
+
+
+async def _reply(send: Send, status: int, detail: str | list, extra: dict[str, str] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]

@@ -1,17 +1,14 @@
 """The one facade every interface (web page, HTTP API, MCP, LangChain) calls.
 
-It adds what a multi-user server needs around the agent core and nothing else: a lock per
-session so that two turns (or a turn and a feedback click) on one session never interleave,
-the utterance length limit, ownership checks, and one-shot tool calls outside a turn. The
-turn itself, state edits and feedback are the core's (``RecPilot``); nothing is re-implemented.
+It adds what a multi-user server needs around the agent core and nothing else: the utterance
+length limit, ownership checks before waiting on a session, and one-shot tool calls outside a
+turn. The turn itself, state edits and feedback are the core's (``RecPilot``), and so is the
+session lock that keeps two of them on one session from interleaving in any process.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,37 +25,10 @@ from recpilot.ui.models import Chip, StateView
 FEEDBACK_KINDS = ("like", "dislike", "more_like_this", "accept")
 
 
-class _Lock:
-    """A lock that can be weakly referenced, so idle sessions' locks are freed."""
-
-    __slots__ = ("lock", "__weakref__")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-
-
-class SessionLocks:
-    """One lock per session id; a turn holds it from parse to save."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: weakref.WeakValueDictionary[str, _Lock] = weakref.WeakValueDictionary()
-
-    @contextmanager
-    def hold(self, session_id: str) -> Iterator[None]:
-        with self._guard:
-            entry = self._locks.get(session_id)
-            if entry is None:
-                entry = self._locks[session_id] = _Lock()
-        with entry.lock:
-            yield
-
-
 class Service:
     def __init__(self, agent: RecPilot):
         self.agent = agent
         self.settings = agent.settings
-        self.locks = SessionLocks()
 
     # --- sessions ---------------------------------------------------------------------------
     def create_session(self, user_id: str) -> Session:
@@ -82,8 +52,7 @@ class Service:
         """The core's turn loop on an existing session of ``user_id``, one turn per session at a time."""
         self.check_utterance(text)
         self.session(session_id, user_id)  # 404 before waiting for the lock
-        with self.locks.hold(session_id):
-            yield from self.agent.turn(text, session_id, user_id, k, history=history)
+        yield from self.agent.turn(text, session_id, user_id, k, history=history)
 
     def ask(self, session_id: str, user_id: str, text: str, k: int | None = None,
             history: list[str] | None = None) -> TurnResult:
@@ -104,9 +73,8 @@ class Service:
     def edit_state(self, session_id: str, user_id: str, remove: list[str] = (),
                    add: list[Constraint] = (), restore: list[str] = (), forget: list[str] = ()) -> StateView:
         self.session(session_id, user_id)
-        with self.locks.hold(session_id):
-            state = self.agent.edit_state(session_id, user_id, remove=list(remove), add=list(add),
-                                          restore=list(restore), forget=list(forget))
+        state = self.agent.edit_state(session_id, user_id, remove=list(remove), add=list(add),
+                                      restore=list(restore), forget=list(forget))
         return state_view(session_id, state)
 
     # --- long-term memory -------------------------------------------------------------------
@@ -119,8 +87,7 @@ class Service:
     def feedback(self, session_id: str, user_id: str, item_id: str, kind: str) -> StateView:
         self.agent.catalog.get(item_id)  # UnknownItem before anything changes
         self.session(session_id, user_id)
-        with self.locks.hold(session_id):
-            state = self.agent.feedback(session_id, item_id, kind, user_id)
+        state = self.agent.feedback(session_id, item_id, kind, user_id)
         return state_view(session_id, state)
 
     # --- catalog tools outside a turn ---------------------------------------------------------

@@ -9,6 +9,7 @@ import typer
 from recpilot.agent.agent import DEFAULT_USER, RecPilot
 from recpilot.agent.loop import TurnTrace
 from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep, TurnResult
+from recpilot.cli.options import MaybeSessionOpt, UserOpt
 from recpilot.cli.session_cmds import removable_keys
 
 
@@ -24,8 +25,8 @@ def _agent(ctx: typer.Context) -> RecPilot:
 def ask_cmd(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="what you say")],
-    user: Annotated[str, typer.Option(help="user id (long-term memory is per user)")] = DEFAULT_USER,
-    session: Annotated[str | None, typer.Option(help="continue this session")] = None,
+    user: UserOpt = DEFAULT_USER,
+    session: MaybeSessionOpt = None,
     k: Annotated[int | None, typer.Option(help="how many items", min=1, max=50)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     steps: Annotated[bool, typer.Option(help="also print each step of the turn")] = False,
@@ -46,8 +47,8 @@ def ask_cmd(
 
 def chat_cmd(
     ctx: typer.Context,
-    user: Annotated[str, typer.Option(help="user id (long-term memory is per user)")] = DEFAULT_USER,
-    session: Annotated[str | None, typer.Option(help="resume this session")] = None,
+    user: UserOpt = DEFAULT_USER,
+    session: MaybeSessionOpt = None,
     k: Annotated[int | None, typer.Option(help="how many items", min=1, max=50)] = None,
 ) -> None:
     """Chat in the terminal. Type /state, /new, /remove KEY or /quit."""

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from recpilot.agent.agent import DEFAULT_USER
+from recpilot.cli.options import WhoseOpt
 from recpilot.errors import UserError
 
 memory_app = typer.Typer(help="Long-term memory: what is remembered of a user's taste, and forgetting it.",
@@ -25,7 +26,7 @@ def _memory(ctx: typer.Context):
 @memory_app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    user: Annotated[str, typer.Option(help="whose memory")] = DEFAULT_USER,
+    user: WhoseOpt = DEFAULT_USER,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """What is remembered of USER's taste in the active catalog, newest first."""
@@ -45,7 +46,7 @@ def list_cmd(
 def forget_cmd(
     ctx: typer.Context,
     key: Annotated[str | None, typer.Argument(help='a key from `recpilot memory list` ("genres:fantasy", "item:42")')] = None,
-    user: Annotated[str, typer.Option(help="whose memory")] = DEFAULT_USER,
+    user: WhoseOpt = DEFAULT_USER,
     everything: Annotated[bool, typer.Option("--all", help="forget everything remembered of the user")] = False,
 ) -> None:
     """Forget one remembered entry by KEY, or everything with --all."""

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from recpilot.cli.options import MaybeUserOpt, SessionOpt
 from recpilot.errors import UserError
 from recpilot.memory.sessions import SessionStore
 
@@ -19,12 +20,12 @@ def register(app: typer.Typer) -> None:
 
 def state_cmd(
     ctx: typer.Context,
-    session: Annotated[str, typer.Option(help="session id")],
+    session: SessionOpt,
     remove: Annotated[list[str] | None, typer.Option(help="remove a constraint/preference by key")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Show (or edit) a session's preference state."""
-    store = SessionStore(ctx.obj.sessions_db)
+    store = SessionStore(ctx.obj.store_target)
     sess = store.get(session)
     if remove:
         keys = removable_keys(sess.state)
@@ -45,11 +46,11 @@ def state_cmd(
 
 def sessions_cmd(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option(help="only this user's sessions")] = None,
+    user: MaybeUserOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """List sessions, newest first."""
-    rows = SessionStore(ctx.obj.sessions_db).list(user)
+    rows = SessionStore(ctx.obj.store_target).list(user)
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows]))
         return

@@ -1,0 +1,117 @@
+"""RecPilot's vector store on a real chromadb server (``vector_store.host``/``port``, or
+RECPILOT_VECTOR_STORE__HOST/PORT): the ingested catalog's collection, the agent's searches and
+long-term memory all live on the server, and nothing is written under ``home/chroma``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from conftest import assert_grounded
+
+from recpilot.agent.agent import RecPilot
+from recpilot.catalog import load_catalog
+from recpilot.ingest import ingest
+from recpilot.memory.longterm import LongTermMemory
+from recpilot.settings import LLMSettings, Settings
+from recpilot.vectorstore import get_client
+
+pytestmark = pytest.mark.slow
+
+BOOKS = [
+    {"id": "b1", "title": "The Silver Road", "authors": "Ann Vale", "genres": "fantasy|adventure",
+     "year": "1994", "average_rating": "4.1",
+     "description": "A young cartographer walks the silver road to map a kingdom whose borders keep moving."},
+    {"id": "b2", "title": "Glass Harbour", "authors": "Bo Lind|Cy Moor", "genres": "mystery|crime",
+     "year": "2003", "average_rating": "3.8",
+     "description": "A harbour inspector investigates a string of drownings in a town made of glass and fog."},
+    {"id": "b3", "title": "Orbit of Ash", "authors": "Dee Park", "genres": "science fiction|thriller",
+     "year": "2015", "average_rating": "4.4",
+     "description": "A salvage crew finds a derelict warship drifting around a dead sun, and something wakes."},
+    {"id": "b4", "title": "The Baker's Year", "authors": "Eli Stone", "genres": "romance|comedy",
+     "year": "2011", "average_rating": "3.9",
+     "description": "A burnt-out chef inherits a village bakery and a feud with the florist across the lane."},
+    {"id": "b5", "title": "Wolves of Thren", "authors": "Ann Vale", "genres": "fantasy|war",
+     "year": "1998", "average_rating": "4.2",
+     "description": "Two exiled princes raise an army of outcasts to take back a frozen northern throne."},
+    {"id": "b6", "title": "Quiet Numbers", "authors": "Fay Ruiz", "genres": "literary fiction",
+     "year": "1987", "average_rating": "3.6",
+     "description": "An accountant in a small town keeps a secret ledger of everything the neighbours owe."},
+    {"id": "b7", "title": "Lanterns Below", "authors": "Gus Hale", "genres": "horror|mystery",
+     "year": "2019", "average_rating": "3.7",
+     "description": "Miners hear singing in the deepest shaft, and one by one the lanterns go out below."},
+    {"id": "b8", "title": "A Garden for Otters", "authors": "Hana Ito", "genres": "children's|animals",
+     "year": "2008", "average_rating": "4.5",
+     "description": "A family of otters builds a garden on a riverbank and learns to share it with herons."},
+]
+FANTASY = {"b1", "b5"}
+
+
+def server_settings(home: Path, server) -> Settings:
+    return Settings(home=home, catalog="books", llm=LLMSettings(backend="none"),
+                    vector_store={"host": server.host, "port": server.port})
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory, chroma_server):
+    """A home whose ``books`` catalog was ingested into the chroma server; its Settings."""
+    root = tmp_path_factory.mktemp("chroma-server")
+    path = root / "books.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(BOOKS[0]))
+        writer.writeheader()
+        writer.writerows(BOOKS)
+    settings = server_settings(root / "home", chroma_server)
+    report = ingest(settings, path, name="books")
+    assert (report.items, report.rejected) == (len(BOOKS), 0)
+    return settings
+
+
+def test_ingest_puts_the_catalog_collection_on_the_server(books, chroma_server):
+    collection = load_catalog(books, "books").collection_name
+    client = chroma_server.client()  # a separate client, not RecPilot's cached one
+    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+    assert collection in names
+    got = client.get_collection(collection).get(include=["metadatas"])
+    assert sorted(got["ids"]) == sorted(b["id"] for b in BOOKS)
+    assert client.get_collection(collection).count() == len(BOOKS)
+    assert not (books.home / "chroma").exists(), "an embedded store was written under home"
+
+
+def test_agent_answers_from_the_server_and_remembers_there(books, chroma_server, user_id):
+    agent = RecPilot.from_settings(books, llm=None)
+    result = agent.ask("I love fantasy, recommend a fantasy book", user_id=user_id)
+
+    ids = {i.id for i in result.items}
+    assert ids and ids <= FANTASY, result.message
+    assert_grounded(agent, result)
+
+    memory = chroma_server.client().get_collection(LongTermMemory.collection_name)
+    got = memory.get(where={"user_id": user_id}, include=["metadatas"])
+    assert got["ids"], "no long-term memory on the server"
+    assert {m["catalog"] for m in got["metadatas"]} == {"books"}
+    assert any(m["kind"] == "like" and m["value"].lower() == "fantasy" for m in got["metadatas"]), got
+    assert [e.value.lower() for e in agent.memory.recall(user_id, "books") if e.kind == "like"] == ["fantasy"]
+    assert not (books.home / "chroma").exists()
+
+
+def test_forgetting_removes_the_memory_from_the_server(books, chroma_server, user_id):
+    agent = RecPilot.from_settings(books, llm=None)
+    agent.ask("I love fantasy, recommend a fantasy book", user_id=user_id)
+    memory = chroma_server.client().get_collection(LongTermMemory.collection_name)
+    assert memory.get(where={"user_id": user_id})["ids"]
+
+    assert agent.memory.forget(user_id, "books") > 0
+    assert memory.get(where={"user_id": user_id})["ids"] == []
+
+
+def test_the_environment_selects_the_server(books, chroma_server, monkeypatch):
+    monkeypatch.setenv("RECPILOT_VECTOR_STORE__HOST", chroma_server.host)
+    monkeypatch.setenv("RECPILOT_VECTOR_STORE__PORT", str(chroma_server.port))
+    settings = Settings(home=books.home, catalog="books", llm=LLMSettings(backend="none"))
+    assert (settings.vector_store.host, settings.vector_store.port) == (chroma_server.host, chroma_server.port)
+
+    catalog = load_catalog(settings, "books")
+    assert catalog.collection.count() == len(BOOKS)
+    assert get_client(settings) is get_client(books)  # one client per server and process
