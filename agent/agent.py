@@ -38,7 +38,8 @@ class RecPilot:
                       notify: Callable[[str], None] | None = None) -> RecPilot:
         catalog = ensure_catalog(settings, notify)
         model = build_chat_model(settings.llm) if llm == "auto" else llm
-        return cls(settings, catalog, model, SessionStore(settings.store_target), LongTermMemory(settings),
+        store = SessionStore(settings.store_target)
+        return cls(settings, catalog, model, store, LongTermMemory(settings, store.engine),
                    scorer=load_scorer(settings, catalog), distilled=load_distilled(settings, catalog))
 
     # --- turns --------------------------------------------------------------------------------

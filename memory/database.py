@@ -109,9 +109,20 @@ def _m002_turns_and_feedback_rows(conn: Connection) -> None:
         conn.execute(text("UPDATE sessions SET body = :b WHERE id = :s"), {"b": json.dumps(data), "s": session_id})
 
 
+def _m003_memories(conn: Connection) -> None:
+    """Long-term memory's entries (what a user said about their taste) as rows; their vectors
+    stay in the vector store, keyed by the same id."""
+    conn.execute(text(
+        "CREATE TABLE memories (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, catalog TEXT NOT NULL, "
+        "kind TEXT NOT NULL, field TEXT, value TEXT NOT NULL, text TEXT NOT NULL, session_id TEXT NOT NULL, "
+        "at DOUBLE PRECISION NOT NULL)"))
+    conn.execute(text("CREATE INDEX memories_user ON memories(user_id, catalog, at)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions and calls", _m001_sessions_and_calls),
     (2, "turns and feedback as rows, session versions", _m002_turns_and_feedback_rows),
+    (3, "long-term memory entries", _m003_memories),
 ]
 
 

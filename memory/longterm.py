@@ -6,9 +6,12 @@ King"). Not kept: what one request asked for ("a mystery from the 90s") or free 
 later session starts from taste, never from an old request, and nothing unparsed (markup,
 chatter) is ever remembered.
 
-One chromadb collection; every entry carries its user, and every read filters on it, so one
-user's memory is never visible to another. An entry's id is its user, catalog and subject
-(an item, or a field and value), so the latest verdict on a subject replaces the earlier one.
+The entries are rows of the ``memories`` table in the session database (SQLite or PostgreSQL:
+the source of truth, listed and forgotten there); their text is embedded in one chromadb
+collection for recall by meaning. Every entry carries its user, and every read filters on it in
+both places, so one user's memory is never visible to another. An entry's id is its user,
+catalog and subject (an item, or a field and value), so the latest verdict on a subject
+replaces the earlier one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from typing import Literal
 
 from pydantic import BaseModel
+from sqlalchemy import Engine, text
 
 from recpilot.embeddings import ChromaEmbedder, get_embedder
 from recpilot.preferences import ItemRef, Preference, PreferenceState
@@ -48,9 +52,19 @@ class MemoryEntry(BaseModel):
 class LongTermMemory:
     collection_name = "recpilot-user-memory"
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, engine: Engine | None = None):
         self.settings = settings
+        self._engine = engine
         self._collection = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from recpilot.memory.database import engine_for, migrate
+
+            self._engine = engine_for(self.settings.store_target)
+            migrate(self._engine)
+        return self._engine
 
     @property
     def collection(self):
@@ -61,65 +75,97 @@ class LongTermMemory:
                 self.collection_name, embedding_function=ChromaEmbedder(get_embedder()),
                 metadata={"hnsw:space": "cosine"},
             )
+            self._adopt_legacy()
         return self._collection
+
+    def _adopt_legacy(self) -> None:
+        """Entries written before memory had its table kept everything in the vector store's
+        metadata: copy them into the table once, then drop the copied metadata."""
+        old = self._collection.get(where={"kind": {"$in": list(MemoryKind.__args__)}},
+                                   include=["documents", "metadatas"])
+        if not old["ids"]:
+            return
+        rows = [{"id": i, "u": m["user_id"], "c": m["catalog"], "k": m["kind"], "f": m.get("field") or None,
+                 "v": m.get("value", ""), "t": doc, "s": m.get("session_id", ""), "at": m.get("at", 0.0)}
+                for i, doc, m in zip(old["ids"], old["documents"], old["metadatas"], strict=True)]
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            conn.execute(text(
+                "INSERT INTO memories (id, user_id, catalog, kind, field, value, text, session_id, at) "
+                "VALUES (:id, :u, :c, :k, :f, :v, :t, :s, :at) ON CONFLICT (id) DO NOTHING"), rows)
+        self._collection.update(ids=old["ids"], metadatas=[{"user_id": r["u"], "catalog": r["c"], "kind": ""}
+                                                            for r in rows])
 
     def remember(self, user_id: str, session_id: str, catalog: str, state: PreferenceState) -> int:
         """Upserts what ``state`` says about the user; ids are stable, so it is idempotent."""
         # One entry per id: a liked genre and an include of it, or an item both liked and
-        # chosen, describe the same memory (chromadb refuses duplicate ids in one upsert).
+        # chosen, describe the same memory.
         by_id = {_entry_id(user_id, catalog, e): e for e in entries_from_state(state, session_id)}
         if not by_id:
             return 0
-        ids, entries = list(by_id), list(by_id.values())
-        self.collection.upsert(
-            ids=ids,
-            documents=[e.text for e in entries],
-            metadatas=[{"user_id": user_id, "catalog": catalog, "kind": e.kind, "field": e.field or "",
-                        "value": e.value, "session_id": session_id, "at": e.at} for e in entries],
-        )
-        return len(entries)
+        rows = [{"id": i, "u": user_id, "c": catalog, "k": e.kind, "f": e.field, "v": e.value, "t": e.text,
+                 "s": e.session_id, "at": e.at} for i, e in by_id.items()]
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            conn.execute(text(
+                "INSERT INTO memories (id, user_id, catalog, kind, field, value, text, session_id, at) "
+                "VALUES (:id, :u, :c, :k, :f, :v, :t, :s, :at) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
+                "field = excluded.field, value = excluded.value, text = excluded.text, "
+                "session_id = excluded.session_id, at = excluded.at"), rows)
+        self.collection.upsert(ids=list(by_id), documents=[e.text for e in by_id.values()],
+                               metadatas=[{"user_id": user_id, "catalog": catalog} for _ in by_id])
+        return len(by_id)
 
     def recall(self, user_id: str, catalog: str, query: str | None = None, limit: int = 20,
                exclude_session: str | None = None) -> list[MemoryEntry]:
-        clauses: list[dict] = [{"user_id": user_id}, {"catalog": catalog}]
+        """The user's entries for ``catalog``: newest first, or the closest to ``query`` first."""
+        collection = self.collection  # first use adopts entries from before the table
+        sql = "SELECT id, kind, field, value, text, session_id, at FROM memories WHERE user_id = :u AND catalog = :c"
+        args: dict = {"u": user_id, "c": catalog}
         if exclude_session:
-            clauses.append({"session_id": {"$ne": exclude_session}})
-        where = {"$and": clauses}
-        coll = self.collection
+            sql += " AND session_id <> :s"
+            args["s"] = exclude_session
+        scores: dict[str, float] = {}
         if query:
-            res = coll.query(query_texts=[query], n_results=limit, where=where,
-                             include=["documents", "metadatas", "distances"])
-            docs, metas, dists = res["documents"][0], res["metadatas"][0], res["distances"][0]
+            res = collection.query(query_texts=[query], n_results=max(limit * 3, 10),
+                                        where={"$and": [{"user_id": user_id}, {"catalog": catalog}]},
+                                        include=["distances"])
+            scores = {i: round(1 - d, 4) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)}
+            if not scores:
+                return []
+            ids = list(scores)
+            sql += f" AND id IN ({', '.join(f':i{n}' for n in range(len(ids)))})"
+            args.update({f"i{n}": i for n, i in enumerate(ids)})
         else:
-            res = coll.get(where=where, limit=limit, include=["documents", "metadatas"])
-            docs, metas, dists = res["documents"], res["metadatas"], [None] * len(res["documents"])
-        out = []
-        for doc, meta, dist in zip(docs, metas, dists, strict=True):
-            if meta.get("user_id") != user_id:  # defence in depth: never leak across users
-                continue
-            out.append(MemoryEntry(text=doc, kind=meta["kind"], field=meta.get("field") or None,
-                                   value=meta.get("value", ""), session_id=meta.get("session_id", ""),
-                                   at=meta.get("at", 0.0), score=None if dist is None else round(1 - dist, 4)))
-        return sorted(out, key=lambda e: -e.at) if not query else out
+            sql += " ORDER BY at DESC LIMIT :limit"
+            args["limit"] = limit
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), args).fetchall()
+        out = [MemoryEntry(kind=r[1], field=r[2] or None, value=r[3], text=r[4], session_id=r[5], at=r[6],
+                           score=scores.get(r[0])) for r in rows]
+        if query:
+            out.sort(key=lambda e: -(e.score or 0.0))
+        return out[:limit]
 
     def forget(self, user_id: str, catalog: str | None = None, key: str | None = None) -> int:
         """Forgets one memory (``key`` as ``MemoryEntry.key``: "item:42", "genres:fantasy") or,
         without a key, everything about the user; returns how many entries went."""
-        if key is None:
-            where: dict = {"user_id": user_id} if catalog is None else {"$and": [{"user_id": user_id},
-                                                                                 {"catalog": catalog}]}
-            found = self.collection.get(where=where, include=[])["ids"]
-            if found:
-                self.collection.delete(ids=found)
-            return len(found)
-        if catalog is None:
+        if key is not None and catalog is None:
             raise ValueError("forgetting one memory needs its catalog")
-        entry_id = _subject_id(user_id, catalog, key)
-        found = self.collection.get(ids=[entry_id], include=["metadatas"])
-        if not found["ids"] or found["metadatas"][0].get("user_id") != user_id:
-            return 0
-        self.collection.delete(ids=[entry_id])
-        return 1
+        collection = self.collection
+        if key is not None:
+            sql, args = "FROM memories WHERE id = :id AND user_id = :u", {"id": _subject_id(user_id, catalog, key),
+                                                                         "u": user_id}
+        elif catalog is not None:
+            sql, args = "FROM memories WHERE user_id = :u AND catalog = :c", {"u": user_id, "c": catalog}
+        else:
+            sql, args = "FROM memories WHERE user_id = :u", {"u": user_id}
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            ids = conn.execute(text("SELECT id " + sql), args).scalars().all()
+            if ids:
+                conn.execute(text("DELETE " + sql), args)
+        if ids:
+            # the vectors go after the rows: a vector without its row is never recalled
+            collection.delete(ids=list(ids))
+        return len(ids)
 
 
 def entries_from_state(state: PreferenceState, session_id: str) -> list[MemoryEntry]:

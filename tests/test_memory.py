@@ -1,5 +1,5 @@
-"""Sessions in SQLite (memory/sessions.py) and long-term per-user memory in chromadb
-(memory/longterm.py), on temp homes."""
+"""Sessions (memory/sessions.py; both engines in tests/test_storage.py) and long-term per-user
+memory (memory/longterm.py: rows in the session database, vectors in chromadb), on temp homes."""
 
 from __future__ import annotations
 
@@ -362,3 +362,45 @@ def test_edit_state_forget_a_remembered_item(agent, user_id):
     assert "7" not in {r.id for r in state.rejected_items}
     assert "item:7" not in {m.key for m in agent.memories(user_id)}
     assert "7" not in {r.id for r in agent.ask("a mystery please", user_id=user_id).state.rejected_items}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_longterm_entries_are_rows_of_the_session_database(tmp_path, request, engine):
+    from sqlalchemy import text
+
+    url = request.getfixturevalue("postgres_db") if engine == "postgres" else None
+    settings = Settings(home=tmp_path / "home", llm=LLMSettings(backend="none"), database_url=url)
+    memory = LongTermMemory(settings)
+    memory.remember("alice", "s1", "demo", fantasy_state())
+
+    with memory.engine.connect() as db:
+        rows = db.execute(text("SELECT user_id, kind, value FROM memories ORDER BY kind, value")).fetchall()
+    assert len(rows) == 6 and {r[0] for r in rows} == {"alice"}
+    assert memory.engine.dialect.name == ("postgresql" if url else "sqlite")
+    # recall by meaning goes through the vectors, and reads the rows
+    assert [e.value for e in memory.recall("alice", "demo", query="horror", limit=1)] == ["horror"]
+    assert memory.forget("alice", "demo") == 6
+    with memory.engine.connect() as db:
+        assert db.execute(text("SELECT count(*) FROM memories")).scalar() == 0
+    assert memory.collection.get(where={"user_id": "alice"})["ids"] == []
+
+
+def test_longterm_entries_from_before_the_table_are_adopted(settings):
+    """A memory written by an older version (all of it in the vector store's metadata) is still recalled."""
+    from recpilot.embeddings import ChromaEmbedder, get_embedder
+    from recpilot.vectorstore import get_client
+
+    old = get_client(settings).get_or_create_collection(
+        LongTermMemory.collection_name, embedding_function=ChromaEmbedder(get_embedder()),
+        metadata={"hnsw:space": "cosine"})
+    from recpilot.memory.longterm import _subject_id
+
+    old.upsert(ids=[_subject_id("alice", "demo", "genres:fantasy")], documents=["likes fantasy"], metadatas=[{
+        "user_id": "alice", "catalog": "demo", "kind": "like", "field": "genres", "value": "fantasy",
+        "session_id": "s0", "at": 5.0}])
+
+    got = LongTermMemory(settings).recall("alice", "demo")
+
+    assert [(e.kind, e.field, e.value, e.session_id) for e in got] == [("like", "genres", "fantasy", "s0")]
+    assert LongTermMemory(settings).forget("alice", "demo", "genres:fantasy") == 1
+    assert LongTermMemory(settings).recall("alice", "demo") == []

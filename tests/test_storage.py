@@ -417,7 +417,8 @@ def test_a_legacy_sqlite_file_is_migrated_once_and_keeps_its_sessions(tmp_path):
         assert store.get("empty").turns == [] and store.get("empty").feedback == []
         assert stored_turn_rows(store, "old") == [(0, "fantasy please"), (1, "the second")]
         with store.engine.connect() as db:
-            assert db.execute(text("SELECT id FROM recpilot_migrations ORDER BY id")).scalars().all() == [1, 2]
+            assert db.execute(text("SELECT id FROM recpilot_migrations ORDER BY id")).scalars().all() == \
+                    [number for number, _, _ in MIGRATIONS]
             assert db.execute(text("SELECT version FROM sessions WHERE id = 'old'")).scalar_one() == 0
             assert "turns" not in json.loads(db.execute(text("SELECT body FROM sessions WHERE id = 'old'")).scalar_one())
         assert [(c["turn"], c["name"]) for c in store.calls("old")] == [(1, "parser"), (2, "search_items")]

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 import recpilot.tools.search as search_mod
-from recpilot.errors import UnknownItem
+from recpilot.errors import InvalidConstraint, UnknownItem
 from recpilot.memory.longterm import LongTermMemory
 from recpilot.preferences import Constraint, ItemRef, Preference, PreferenceState
 from recpilot.tools import TOOLS, Tool, _tool
@@ -213,13 +213,13 @@ def test_filter_items_exclude_and_include_ids(demo_catalog):
     assert bus_ids(ctx) == []
 
 
-def test_filter_items_unknown_field_or_value_matches_nothing_but_exclude_keeps_all(demo_catalog):
+def test_filter_items_unknown_value_matches_nothing_unknown_field_is_refused_exclude_keeps_all(demo_catalog):
     ctx = ToolContext(catalog=demo_catalog)
     run(ctx, "filter_items", constraints=[{"field": "genres", "op": "include", "value": "no such genre"}],
         scope="catalog", limit=100000)
     assert len(ctx.bus) == 0
-    run(ctx, "filter_items", constraints=[{"field": "pages", "op": "lte", "value": 300}], scope="catalog")
-    assert len(ctx.bus) == 0
+    with pytest.raises(InvalidConstraint, match="numeric field"):
+        run(ctx, "filter_items", constraints=[{"field": "pages", "op": "lte", "value": 300}], scope="catalog")
     run(ctx, "filter_items", constraints=[{"field": "genres", "op": "exclude", "value": "no such genre"}],
         scope="catalog", limit=100000)
     assert len(ctx.bus) == len(demo_catalog)
