@@ -11,6 +11,7 @@ from recpilot.agent.stance import StanceModel, load_stance
 from recpilot.agent.steps import Step, TurnResult
 from recpilot.catalog import Catalog
 from recpilot.errors import LimitExceeded, UserError
+from recpilot.ids import DEFAULT_USER
 from recpilot.ingest import ensure_catalog
 from recpilot.llm.base import ChatModel, build_chat_model
 from recpilot.memory.longterm import LongTermMemory
@@ -19,7 +20,6 @@ from recpilot.preferences import MAX_CONSTRAINTS, Constraint, ItemRef, Preferenc
 from recpilot.settings import Settings
 from recpilot.tools.rankers.scorer import load_scorer
 
-DEFAULT_USER = "default"
 FEEDBACK_KINDS = ("like", "dislike", "more_like_this", "accept")
 
 

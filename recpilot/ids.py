@@ -11,6 +11,8 @@ import re
 
 from recpilot.errors import UserError
 
+#: the user of a caller who names none
+DEFAULT_USER = "default"
 USER_PATTERN = r"^[A-Za-z0-9_.@-]{1,200}$"
 SESSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 USER_RULE = "1 to 200 letters, digits or . _ - @"

@@ -29,6 +29,14 @@ MAX_PREFERENCES = 100
 MAX_ITEM_REFS = 500
 
 
+def _finite(number: int | float) -> bool:
+    """False for NaN, infinity and an integer too large to be a float (10**400, which JSON allows)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
 class Constraint(BaseModel):
     """A hard constraint: every recommended item must satisfy it."""
 
@@ -45,7 +53,7 @@ class Constraint(BaseModel):
         # true is not 1, NaN and infinity are no bound, and a value is a word or a number
         if isinstance(value, bool):
             raise ValueError("a constraint value is a number or a string, not true/false")
-        if isinstance(value, (int, float)) and not math.isfinite(value):
+        if isinstance(value, (int, float)) and not _finite(value):
             raise ValueError("a constraint bound must be a finite number")
         if isinstance(value, str) and not 0 < len(value.strip()) <= 200:
             raise ValueError("a constraint value must be 1 to 200 characters")

@@ -9,9 +9,6 @@ from typing import Annotated
 
 import typer
 
-from recpilot.catalog import list_catalogs, load_catalog
-from recpilot.ingest import DEMO_DIR, ingest, ingest_demo
-
 items_app = typer.Typer(help="Look up catalog items.", no_args_is_help=True)
 
 
@@ -55,6 +52,8 @@ def ingest_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Ingest a catalog file (or, with no file, the bundled demo catalog)."""
+    from recpilot.ingest import ingest, ingest_demo
+
     settings = ctx.obj
     progress, update = _progress()
     with progress:
@@ -82,6 +81,9 @@ def ingest_cmd(
 
 def catalogs_cmd(ctx: typer.Context) -> None:
     """List ingested catalogs."""
+    from recpilot.catalog import list_catalogs, load_catalog
+    from recpilot.ingest import DEMO_DIR
+
     settings = ctx.obj
     for name in list_catalogs(settings):
         cat = load_catalog(settings, name)

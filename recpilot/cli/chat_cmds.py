@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from recpilot.agent.agent import DEFAULT_USER, RecPilot
-from recpilot.agent.loop import TurnTrace
-from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep, TurnResult
 from recpilot.cli.options import MaybeSessionOpt, UserOpt
-from recpilot.cli.session_cmds import removable_keys
+from recpilot.ids import DEFAULT_USER
+
+if TYPE_CHECKING:  # the agent loads only when a command runs, so --help stays fast
+    from recpilot.agent.agent import RecPilot
+    from recpilot.agent.steps import TurnResult
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +20,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _agent(ctx: typer.Context) -> RecPilot:
+    from recpilot.agent.agent import RecPilot
+
     return RecPilot.from_settings(ctx.obj, notify=lambda m: typer.echo(m, err=True))
 
 
@@ -32,6 +35,8 @@ def ask_cmd(
     steps: Annotated[bool, typer.Option(help="also print each step of the turn")] = False,
 ) -> None:
     """One turn: prints the recommendations (or one JSON object with --json)."""
+    from recpilot.agent.loop import TurnTrace
+
     agent = _agent(ctx)
     trace = TurnTrace()
     for step in agent.turn(text, session, user, k):
@@ -52,6 +57,8 @@ def chat_cmd(
     k: Annotated[int | None, typer.Option(help="how many items", min=1, max=50)] = None,
 ) -> None:
     """Chat in the terminal. Type /state, /new, /remove KEY or /quit."""
+    from recpilot.cli.session_cmds import removable_keys
+
     agent = _agent(ctx)
     sess = agent.store.get_or_create(session, user, agent.catalog.name)
     typer.echo(f"RecPilot — {agent.catalog.name} catalog, {len(agent.catalog)} items; session {sess.id}, "
@@ -107,6 +114,8 @@ def _state_lines(state) -> str:
 
 
 def _step_line(step) -> str:
+    from recpilot.agent.steps import ParseStep, ReplyStep, ToolStep
+
     if isinstance(step, ParseStep):
         return f"· parse ({step.duration_ms:.0f} ms, llm={step.used_llm}, distilled={step.used_distilled}): intent={step.update.intent}"
     if isinstance(step, ToolStep):

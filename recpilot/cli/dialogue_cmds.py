@@ -8,13 +8,6 @@ from typing import Annotated
 
 import typer
 
-from recpilot.simulator.dialogues import (
-    dialogue_files,
-    format_report,
-    load_dialogues,
-    run_dialogues,
-)
-
 dialogues_app = typer.Typer(help="Run scripted dialogues (YAML) and check their expectations.",
                             no_args_is_help=True)
 
@@ -24,6 +17,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _load(paths: list[Path]):
+    from recpilot.simulator.dialogues import dialogue_files, load_dialogues
+
     loaded = []
     for path in dialogue_files(paths):
         loaded += load_dialogues(path)
@@ -43,6 +38,7 @@ def run_cmd(
     Use --llm-backend none for deterministic runs (what the test suite does).
     """
     from recpilot.agent.agent import RecPilot
+    from recpilot.simulator.dialogues import format_report, run_dialogues
 
     dialogues = _load(paths)
     settings = ctx.obj

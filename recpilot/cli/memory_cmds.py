@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from recpilot.agent.agent import DEFAULT_USER
 from recpilot.cli.options import WhoseOpt
 from recpilot.errors import UserError
+from recpilot.ids import DEFAULT_USER
 
 memory_app = typer.Typer(help="Long-term memory: what is remembered of a user's taste, and forgetting it.",
                          no_args_is_help=True)

@@ -10,7 +10,6 @@ import typer
 
 from recpilot.cli.options import MaybeUserOpt, SessionOpt
 from recpilot.errors import UserError
-from recpilot.memory.sessions import SessionStore
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +24,8 @@ def state_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Show (or edit) a session's preference state."""
+    from recpilot.memory.sessions import SessionStore
+
     store = SessionStore(ctx.obj.store_target)
     sess = store.get(session)
     if remove:
@@ -50,6 +51,8 @@ def sessions_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """List sessions, newest first."""
+    from recpilot.memory.sessions import SessionStore
+
     rows = SessionStore(ctx.obj.store_target).list(user)
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows]))
