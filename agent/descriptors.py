@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recpilot.agent.per_catalog import PerCatalog
+from recpilot.agent.per_catalog import CatalogBound, PerCatalog
 from recpilot.catalog import Catalog, kind_field
 
 #: word or phrase -> (what a reader wants by it, what it rules out or "")
@@ -152,7 +152,7 @@ class Reading:
     dislikes: list[tuple[str, float]]
 
 
-class Descriptors:
+class Descriptors(CatalogBound):
     """Per catalog version: its kind field's labels, embedded once."""
 
     def __init__(self, catalog: Catalog):
@@ -219,4 +219,4 @@ def lexicon_spans(tokens: list[str], taken=None) -> list[tuple[int, int, str]]:
 
 
 #: the descriptor reader of a catalog version, built once per process
-descriptors_for: PerCatalog[Descriptors] = PerCatalog(Descriptors)
+descriptors_for: PerCatalog[Descriptors] = PerCatalog(Descriptors, name="descriptors")

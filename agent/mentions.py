@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 
 from recpilot.agent.cues import CUE_WORDS
 from recpilot.agent.english import zipf
-from recpilot.agent.per_catalog import PerCatalog
+from recpilot.agent.per_catalog import CatalogBound, PerCatalog
 from recpilot.agent.vocabulary import (
     STOPWORDS,
     Vocabulary,
@@ -124,8 +124,15 @@ def content_words(words: list[str]) -> list[str]:
     return [w for w in words if w not in STOPWORDS and any(ch.isalnum() for ch in w)]
 
 
-class MentionIndex:
+class MentionIndex(CatalogBound):
     """Title, partial-title and series keys of one catalog version."""
+
+    # the vocabulary is cached on its own; the sets it lends are taken back on attach
+    unpickled = ("catalog", "vocab", "proper", "known")
+
+    def attach(self, catalog: Catalog) -> None:
+        self.catalog, self.vocab = catalog, vocabulary_for(catalog)
+        self.proper, self.known = self.vocab.proper_titles, self.vocab.known_words
 
     def __init__(self, catalog: Catalog, vocab: Vocabulary):
         self.catalog, self.vocab = catalog, vocab
@@ -270,7 +277,8 @@ def _series_short(name: str) -> set[str]:
 
 
 #: the mention index of a catalog version, built once per process
-index_for: PerCatalog[MentionIndex] = PerCatalog(lambda catalog: MentionIndex(catalog, vocabulary_for(catalog)))
+index_for: PerCatalog[MentionIndex] = PerCatalog(lambda catalog: MentionIndex(catalog, vocabulary_for(catalog)),
+                                                  name="mentions")
 
 
 class Linker:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from recpilot.agent.per_catalog import PerCatalog
+from recpilot.agent.per_catalog import CatalogBound, PerCatalog
 from recpilot.catalog import Catalog
 
 # A number keeps its decimal point and thousands separators ("3.5", "100,000") as one token.
@@ -99,7 +99,7 @@ class Match:
     score: float = 100.0
 
 
-class Vocabulary:
+class Vocabulary(CatalogBound):
     """Lookup tables over one catalog version."""
 
     def __init__(self, catalog: Catalog):
@@ -453,4 +453,4 @@ def _number_variants(key: str) -> list[str]:
 
 
 #: one vocabulary per catalog version and process (building it takes about half a second at 10k items)
-vocabulary_for: PerCatalog[Vocabulary] = PerCatalog(Vocabulary)
+vocabulary_for: PerCatalog[Vocabulary] = PerCatalog(Vocabulary, name="vocabulary")

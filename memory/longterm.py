@@ -28,6 +28,8 @@ from recpilot.preferences import ItemRef, Preference, PreferenceState
 from recpilot.settings import Settings
 
 MemoryKind = Literal["like", "dislike", "liked_item", "rejected_item", "read_item", "read_person"]
+#: the id of the row that says entries from before the table were adopted
+_ADOPTED = "__adopted_from_vector_store__"
 #: what a recalled memory weighs beside the current request (whose preferences weigh 1 or more)
 RECALL_WEIGHT = 0.3
 
@@ -78,22 +80,40 @@ class LongTermMemory:
             self._adopt_legacy()
         return self._collection
 
+    def _has_entries(self, user_id: str, catalog: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM memories WHERE user_id = :u AND catalog = :c LIMIT 1"),
+                                {"u": user_id, "c": catalog}).first() is not None
+
+    def _adopted(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM memories WHERE id = :id"), {"id": _ADOPTED}).first() is not None
+
     def _adopt_legacy(self) -> None:
         """Entries written before memory had its table kept everything in the vector store's
-        metadata: copy them into the table once, then drop the copied metadata."""
+        metadata: copy them into the table once, then drop the copied metadata. A marker row
+        (no user has the empty id) records that this was done."""
+        if self._adopted():
+            return
         old = self._collection.get(where={"kind": {"$in": list(MemoryKind.__args__)}},
                                    include=["documents", "metadatas"])
+        marker = {"id": _ADOPTED, "u": "", "c": "", "k": "", "f": None, "v": "", "t": "", "s": "", "at": time.time()}
         if not old["ids"]:
+            self._insert_new([marker])
             return
         rows = [{"id": i, "u": m["user_id"], "c": m["catalog"], "k": m["kind"], "f": m.get("field") or None,
                  "v": m.get("value", ""), "t": doc, "s": m.get("session_id", ""), "at": m.get("at", 0.0)}
                 for i, doc, m in zip(old["ids"], old["documents"], old["metadatas"], strict=True)]
+        self._insert_new(rows)  # rows first: an interruption here only repeats the adoption
+        self._collection.update(ids=old["ids"], metadatas=[{"user_id": r["u"], "catalog": r["c"], "kind": ""}
+                                                            for r in rows])
+        self._insert_new([marker])
+
+    def _insert_new(self, rows: list[dict]) -> None:
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             conn.execute(text(
                 "INSERT INTO memories (id, user_id, catalog, kind, field, value, text, session_id, at) "
                 "VALUES (:id, :u, :c, :k, :f, :v, :t, :s, :at) ON CONFLICT (id) DO NOTHING"), rows)
-        self._collection.update(ids=old["ids"], metadatas=[{"user_id": r["u"], "catalog": r["c"], "kind": ""}
-                                                            for r in rows])
 
     def remember(self, user_id: str, session_id: str, catalog: str, state: PreferenceState) -> int:
         """Upserts what ``state`` says about the user; ids are stable, so it is idempotent."""
@@ -117,6 +137,8 @@ class LongTermMemory:
     def recall(self, user_id: str, catalog: str, query: str | None = None, limit: int = 20,
                exclude_session: str | None = None) -> list[MemoryEntry]:
         """The user's entries for ``catalog``: newest first, or the closest to ``query`` first."""
+        if self._adopted() and not self._has_entries(user_id, catalog):
+            return []  # a new user: no need to open the vector store (a second, at start)
         collection = self.collection  # first use adopts entries from before the table
         sql = "SELECT id, kind, field, value, text, session_id, at FROM memories WHERE user_id = :u AND catalog = :c"
         args: dict = {"u": user_id, "c": catalog}
