@@ -44,14 +44,15 @@ class RecPilot:
 
     # --- turns --------------------------------------------------------------------------------
     def turn(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
-             k: int | None = None, history: list[str] | None = None) -> Iterator[Step]:
+             k: int | None = None, history: list[str] | None = None, action: str | None = None) -> Iterator[Step]:
         """One turn. ``history``: ids of items the user liked before (another system's record);
-        added to the session's, unknown ids skipped with a warning."""
+        added to the session's, unknown ids skipped with a warning. ``action``: what the user
+        clicked, when a click and not a message started the turn (kept with the turn)."""
         if not session_id:
             session_id = self.store.create(user_id, self.catalog.name).id
         with self.store.lock(session_id):
             session = self._fit(self.store.get_or_create(session_id, user_id, self.catalog.name))
-            yield from run_turn(self, session, text, k or self.settings.k, history)
+            yield from run_turn(self, session, text, k or self.settings.k, history, action)
 
     def ask(self, text: str, session_id: str | None = None, user_id: str = DEFAULT_USER,
             k: int | None = None, history: list[str] | None = None) -> TurnResult:

@@ -48,6 +48,7 @@ class TurnInput:
     history: list[str]
     warnings: list[str] = field(default_factory=list)
     start: float = field(default_factory=time.perf_counter)
+    action: str | None = None
 
 
 @dataclass
@@ -68,11 +69,13 @@ class Executed:
 
 
 # --- the loop -------------------------------------------------------------------------------------
-def run_turn(agent, session: Session, text: str, k: int, history: list[str] | None = None) -> Iterator[Step]:
+def run_turn(agent, session: Session, text: str, k: int, history: list[str] | None = None,
+             action: str | None = None) -> Iterator[Step]:
     """One turn over ``session`` (changed only at the very end, once the turn succeeded).
 
     ``history``: item ids the caller says the user liked before; added to ``session.history``."""
     turn = prepare(agent, session, text, history)
+    turn.action = action
     parsed = yield from parse(agent, session, turn)
     decision = decide(agent, session, parsed.update)
     executed = Executed(tctx=ToolContext(
@@ -158,7 +161,8 @@ def persist(agent, session: Session, turn: TurnInput, parsed: ParseResult, execu
     session.state = state
     session.history = turn.history
     session.turns.append(TurnRecord(user=turn.utterance, reply=reply.message, items=[i.id for i in reply.items],
-                                    question=reply.question, intent=parsed.update.intent, focus=reply.focus))
+                                    question=reply.question, intent=parsed.update.intent, focus=reply.focus,
+                                    action=turn.action))
     agent.store.save(session)
     calls = executed.calls + [
         {"kind": "llm", "name": c.prompt, "model": c.model, "prompt_tokens": c.prompt_tokens,

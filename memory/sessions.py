@@ -42,6 +42,8 @@ class TurnRecord(BaseModel):
     question: str | None = None
     intent: str | None = None
     focus: str | None = Field(None, description="the item this turn was about (asked, chosen)")
+    action: str | None = Field(None, description="set when a click, not a message, started the turn "
+                               "('removed: year ≤ 1999'): ``user`` then holds what the agent was told")
     at: float = Field(default_factory=time.time)
 
 

@@ -228,6 +228,9 @@ class PreferenceState(BaseModel):
         # "something like X" is an anchor even if X was read before: X itself stays excluded
         # from recommendations, but items like it are wanted.
         state.anchors = _merge_refs(state.anchors, update.anchors, exclude=rejected)
+        # "something like X" after turning X down: the later statement stands
+        wanted = {r.id for r in update.anchors} - rejected
+        state.rejected_items = [r for r in state.rejected_items if r.id not in wanted]
         dropped_words = {k.removeprefix("text:") for k in drop if k.startswith("text:")}
         kept = [_without_words(k, dropped_words) for k in state.keywords if k.lower() not in drop]
         state.keywords = list(dict.fromkeys([k for k in kept if k] + update.keywords))[-8:]
@@ -340,6 +343,8 @@ class PreferenceState(BaseModel):
         out += [item(r, "rejected_item", "not") for r in self.rejected_items]
         out += [item(r, "read_item", "read") for r in self.read_items]
         out += [{"key": a.key, "kind": "set_aside", "label": f"earlier: {a.label}"} for a in self.set_aside]
+        for chip in out:
+            chip["group"] = _chip_group(chip, self)
         return out
 
     def describe(self) -> str:
@@ -355,6 +360,19 @@ class PreferenceState(BaseModel):
     def seen_ids(self) -> set[str]:
         """Items never to recommend: rejected, liked (the user has them) or read."""
         return {r.id for r in self.rejected_items + self.liked_items + self.read_items}
+
+
+#: how a page groups the chips, in the order it shows the groups
+CHIP_GROUPS = ("wanted", "not wanted", "liked", "read", "remembered", "earlier")
+
+
+def _chip_group(chip: dict[str, str], state: PreferenceState) -> str:
+    kind = chip["kind"]
+    if kind == "constraint":
+        excluded = any(c.key == chip["key"] and c.op == "exclude" for c in state.constraints)
+        return "not wanted" if excluded else "wanted"
+    return {"dislike": "not wanted", "rejected_item": "not wanted", "liked_item": "liked", "read_item": "read",
+            "remembered": "remembered", "set_aside": "earlier"}.get(kind, "wanted")
 
 
 def _request_label(part: SetAside) -> str:

@@ -182,15 +182,24 @@ def test_remove_unknown_key_changes_nothing():
     assert state.remove("genres:include:nope").model_dump() == state.model_dump()
 
 
-def test_chips_have_kind_label_and_key_for_every_entry():
+def test_chips_have_kind_label_key_and_group_for_every_entry():
     state = PreferenceState().apply(StateUpdate(
-        add_constraints=[bound("average_rating", "gte", 4.25)], dislikes=[Preference(field="genres", value="horror", weight=-1)],
-        rejected_items=[HOBBIT]))
+        add_constraints=[bound("average_rating", "gte", 4.25), exc("authors", "Stephen King")],
+        dislikes=[Preference(field="genres", value="horror", weight=-1)], rejected_items=[HOBBIT]))
     chips = {c["key"]: c for c in state.chips()}
     assert chips["average_rating:gte:4.25"] == {"key": "average_rating:gte:4.25", "kind": "constraint",
-                                                "label": "average_rating ≥ 4.25"}
-    assert chips["genres:horror"]["kind"] == "dislike"
-    assert chips["item:7"] == {"key": "item:7", "kind": "rejected_item", "label": "not The Hobbit"}
+                                                "label": "average_rating ≥ 4.25", "group": "wanted"}
+    assert chips["authors:exclude:stephen king"]["group"] == "not wanted"
+    assert chips["genres:horror"]["kind"] == "dislike" and chips["genres:horror"]["group"] == "not wanted"
+    assert chips["item:7"] == {"key": "item:7", "kind": "rejected_item", "label": "not The Hobbit",
+                               "group": "not wanted"}
+
+
+def test_asking_for_something_like_a_turned_down_item_takes_it_off_the_turned_down_list():
+    state = PreferenceState().apply(StateUpdate(rejected_items=[HOBBIT]))
+    state = state.apply(StateUpdate(anchors=[HOBBIT]))
+    assert state.rejected_items == [] and [a.id for a in state.anchors] == ["7"]
+    assert [c["label"] for c in state.chips()] == ["like The Hobbit"]
 
 
 def test_constraint_key_normalises_numbers_and_case():

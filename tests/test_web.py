@@ -29,46 +29,99 @@ def _user() -> str:
 
 
 # --- handlers, no browser -------------------------------------------------------------------------
-def test_web_send_shows_progress_before_the_answer(page_handlers, demo_catalog):
+def _draft() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def test_web_send_shows_progress_and_typing_before_the_answer(page_handlers, demo_catalog):
     user = _user()
-    steps = list(page_handlers.send("a fantasy novel from the 90s", user, user, "", [], {}, None))
+    steps = list(page_handlers.send("a fantasy novel from the 90s", user, user, "", _draft(), [], {}, None))
     statuses = [s[2] for s in steps]
     assert "Reading your message" in statuses[0] and "rp-spin" in statuses[0]
     assert any("searching the catalog" in s or "applying your constraints" in s for s in statuses[1:-1])
+    assert any("rp-typing" in s[0][-1]["content"] for s in steps[1:-1])  # the typing indicator
     history, _, final, sid, owner, view = steps[-1]
     assert final.startswith("✓ 5 recommendations") and sid and owner == user
-    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert [m["role"] for m in history] == ["user", "assistant"] and "rp-typing" not in history[-1]["content"]
     assert len(view["cards"]) == 5 and all(demo_catalog.has(c["id"]) and c["reason"] for c in view["cards"])
     assert {c["kind"] for c in view["chips"]} == {"constraint"}
 
 
-def test_web_feedback_and_chip_removal_update_the_state(page_handlers):
+def test_web_two_quick_messages_both_arrive_in_one_session_in_order(page_handlers):
+    """The second message is sent while the first turn runs: both are answered, nothing lost."""
+    user, draft = _user(), _draft()
+    first = page_handlers.send("a fantasy novel", user, user, "", draft, [], {}, None)
+    next(first)  # the first message is on its way (shown, its turn not finished)
+    second = page_handlers.send("from the 90s", user, user, "", draft, [], {}, None)
+    shown, *_ = next(second)
+    assert [m["content"].split("\n")[0] for m in shown if m["role"] == "user"] == ["a fantasy novel",
+                                                                                  "from the 90s"]
+    assert "waiting" in shown[-2]["content"]
+    *_, last_first = list(first)
+    *_, last_second = list(second)
+    sid = last_second[3]
+    assert last_first[3] == sid == draft
+    turns = page_handlers.service.session(sid, user).turns
+    assert [t.user for t in turns] == ["a fantasy novel", "from the 90s"]
+    assert [m["role"] for m in last_second[0]] == ["user", "assistant", "user", "assistant"]
+
+
+def test_web_feedback_and_chip_removal_show_as_actions_not_as_user_messages(page_handlers):
     user = _user()
-    *_, (history, _, _, sid, _, view) = page_handlers.send("a horror novel from after 2000", user, user, "", [], {},
-                                                           None)
+    *_, (history, _, _, sid, _, view) = page_handlers.send("a horror novel from after 2000", user, user, "",
+                                                           _draft(), [], {}, None)
     gone = view["cards"][0]["id"]
     *_, (history, status, _, _, view) = page_handlers.feedback("dislike", gone, user, sid, history, view, None)
     assert view["marks"][gone] == "disliked" and f"item:{gone}" in [c["key"] for c in view["chips"]]
+    assert "not for me" in history[-1]["content"] and history[-1]["role"] == "assistant"
     key = next(c for c in view["chips"] if c["label"] == "genres is horror")
     *_, (history, status, _, _, view) = page_handlers.remove_chip(key["key"], key["label"], key["kind"], user, sid,
                                                                   history, view, None)
     assert status.startswith("✓") and "genres is horror" not in [c["label"] for c in view["chips"]]
-    assert gone not in [c["id"] for c in view["cards"]] and history[-2]["content"] == "show me more"
+    assert gone not in [c["id"] for c in view["cards"]]
+    assert [m["content"] for m in history if m["role"] == "user"] == ["a horror novel from after 2000"]
+    assert "removed: genres is horror" in history[-2]["content"]
 
 
-def test_web_failures_become_polite_messages(page_handlers, monkeypatch):
+def test_web_a_session_link_shows_nothing_to_another_browser(page_handlers):
+    owner = _user()
+    *_, (_, _, _, sid, _, _) = page_handlers.send("a cozy mystery", owner, owner, "", _draft(), [], {}, None)
+
+    class Request:
+        query_params = {"session": sid, "user": owner}  # the link names the owner: that proves nothing
+        username = None
+
+    identity, user, _, shown_sid, _, chat, view, status = page_handlers.load({}, Request())
+    assert user.startswith("anon-") and identity == {"user": user} and user != owner
+    assert shown_sid == "" and chat == [] and view["cards"] == [] and "isn't one of yours" in status
+    *_, restored_chat, restored_view, status = page_handlers.load({"user": owner}, Request())
+    assert restored_chat and restored_view["cards"] and "Welcome back" in status
+
+
+def test_web_each_new_browser_gets_its_own_anonymous_id(page_handlers):
+    class Request:
+        query_params: dict = {}
+        username = None
+
+    first = page_handlers.load(None, Request())[1]
+    second = page_handlers.load({}, Request())[1]
+    assert first.startswith("anon-") and second.startswith("anon-") and first != second
+
+
+def test_web_failures_become_polite_messages_with_the_text_kept_for_a_retry(page_handlers, monkeypatch):
     user = _user()
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(page_handlers.service.agent, "turn", boom)
-    *_, (history, text, status, *_rest) = page_handlers.send("anything", user, user, "", [], {}, None)
+    *_, (history, text, status, *_rest) = page_handlers.send("anything", user, user, "", _draft(), [], {}, None)
     assert "something went wrong on our side" in status and "secret" not in status and text == "anything"
     assert history[-1]["role"] == "assistant" and "Traceback" not in history[-1]["content"]
-    *_, (history, _, status, *_rest) = page_handlers.send("a" * 5000, user, user, "", [], {}, None)
+    assert "press Send to try again" in history[-1]["content"]
+    *_, (history, _, status, *_rest) = page_handlers.send("a" * 5000, user, user, "", _draft(), [], {}, None)
     assert "the limit is 4000" in status
-    assert "letters, digits" in list(page_handlers.send("hi", "bad name!", "x", "", [], {}, None))[-1][2]
+    assert "letters, digits" in list(page_handlers.send("hi", "bad name!", "x", "", _draft(), [], {}, None))[-1][2]
 
 
 # --- a real browser against a real server ---------------------------------------------------------

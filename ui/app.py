@@ -6,15 +6,19 @@ from __future__ import annotations
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from recpilot.agent.agent import RecPilot
 from recpilot.settings import Settings
 from recpilot.ui import __version__
 from recpilot.ui.api import install_error_handlers
 from recpilot.ui.models import Health
-from recpilot.ui.security import Guard, Tokens, allowed_hosts
+from recpilot.ui.security import Guard, Tokens, allowed_hosts, is_loopback
 from recpilot.ui.service import Service
+
+FAVICON_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" '
+               'fill="#4f46e5"/><path d="M18 46V18h14a9 9 0 0 1 0 18H26m6 0 10 10" stroke="#fff" stroke-width="6" '
+               'fill="none" stroke-linecap="round" stroke-linejoin="round"/></svg>')
 
 DESCRIPTION = """A conversational recommender over a real catalog.
 
@@ -38,13 +42,16 @@ def build_app(settings: Settings, agent: RecPilot | None = None, *, web: bool = 
     agent = agent or RecPilot.from_settings(settings)
     service = Service(agent)
     tokens = Tokens.from_settings(settings)
+    bind = host or settings.server.host
+    hosts = allowed_hosts(bind, settings)
     mcp_server = None
     if mcp:
         from recpilot.ui.mcp_server import build_mcp
 
         mcp_server = build_mcp(service)
         mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
-                                                 json_response=True, host=host or settings.server.host)
+                                                 json_response=True, host=bind,
+                                                 transport_security=_mcp_security(hosts) if is_loopback(bind) else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -70,8 +77,18 @@ def build_app(settings: Settings, agent: RecPilot | None = None, *, web: bool = 
         app.router.routes.extend(mcp_app.routes)  # POST/GET/DELETE /mcp
     server = settings.server
     app.add_middleware(Guard, tokens=tokens, max_body=server.max_body_bytes,
-                       hosts=allowed_hosts(host or server.host, settings), rate_per_user=server.rate_per_user,
+                       hosts=hosts, rate_per_user=server.rate_per_user,
                        rate_per_ip=server.rate_per_ip)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(FAVICON_SVG, media_type="image/svg+xml", headers={"cache-control": "max-age=86400"})
+
+    @app.get("/manifest.json", include_in_schema=False)
+    def manifest() -> JSONResponse:
+        return JSONResponse({"name": "RecPilot", "short_name": "RecPilot", "start_url": "/ui/",
+                             "display": "standalone", "background_color": "#ffffff", "theme_color": "#4f46e5",
+                             "icons": [{"src": "/favicon.ico", "type": "image/svg+xml", "sizes": "any"}]})
 
     if web:
         import gradio as gr
@@ -90,6 +107,18 @@ def build_app(settings: Settings, agent: RecPilot | None = None, *, web: bool = 
                             auth=tokens.login if tokens.required else None,
                             auth_message="Sign in with your name and the API token." if tokens.required else None)
     return app
+
+
+def _mcp_security(hosts: frozenset[str]):
+    """On loopback, MCP's own Host/Origin check agrees with the Guard's: the same names, with or
+    without a port (MCP's default refuses a name ``server.allowed_hosts`` adds). Beyond loopback
+    MCP's default stands (off: the token guards, and the Guard checks Host)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    names = sorted(f"[{h}]" if ":" in h else h for h in hosts)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=[*names, *(f"{n}:*" for n in names)],
+        allowed_origins=[f"{scheme}://{n}{port}" for scheme in ("http", "https") for n in names for port in ("", ":*")])
 
 
 def app_from_env() -> FastAPI:

@@ -57,6 +57,8 @@ class Chip(BaseModel):
     key: str
     kind: str
     label: str
+    group: Literal["wanted", "not wanted", "liked", "read", "remembered", "earlier"] = Field(
+        "wanted", description="what the page shows it under")
 
 
 class StateView(BaseModel):

@@ -24,7 +24,8 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from recpilot.errors import ConfigError
+from recpilot.errors import ConfigError, UserError
+from recpilot.ids import check_user
 from recpilot.settings import Settings
 from recpilot.ui.limits import BadJson, RateLimiter, check_json
 
@@ -70,11 +71,17 @@ class Tokens:
                               "without authentication on loopback")
         if ":" not in raw:
             return cls(shared=raw)
-        per_user = {}
+        per_user: dict[str, str] = {}
         for pair in raw.split(","):
             user, sep, token = pair.strip().partition(":")
             if not sep or not user or not token:
                 raise ConfigError("RECPILOT_API_TOKEN must be one token, or user:token pairs separated by commas")
+            try:
+                check_user(user)
+            except UserError as exc:
+                raise ConfigError(f"RECPILOT_API_TOKEN: {exc}") from None
+            if per_user.get(token, user) != user:
+                raise ConfigError("RECPILOT_API_TOKEN gives one token to two users; each user needs their own")
             per_user[token] = user
         return cls(per_user=per_user)
 
@@ -127,7 +134,8 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         protected = scope["path"].startswith(PROTECTED)
-        if protected and self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
+        # every path, the page's too: on loopback a rebinding page must reach none of them
+        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
             await _reply(send, 421, "this server does not answer for that Host name")
             return
         if protected:

@@ -48,11 +48,16 @@ class Service:
             raise InvalidUtterance(f"the message is {len(text)} characters long; the limit is {limit}")
 
     def turn(self, session_id: str, user_id: str, text: str, k: int | None = None,
-             history: list[str] | None = None) -> Iterator[Step]:
+             history: list[str] | None = None, action: str | None = None) -> Iterator[Step]:
         """The core's turn loop on an existing session of ``user_id``, one turn per session at a time."""
         self.check_utterance(text)
         self.session(session_id, user_id)  # 404 before waiting for the lock
-        yield from self.agent.turn(text, session_id, user_id, k, history=history)
+        yield from self.agent.turn(text, session_id, user_id, k, history=history, action=action)
+
+    def ensure_session(self, session_id: str, user_id: str) -> Session:
+        """``session_id`` of ``user_id``, created empty if no one has it yet (the page picks the
+        id before the first message, so two quick messages land in one session)."""
+        return self.agent.store.get_or_create(session_id, user_id, self.agent.catalog.name)
 
     def ask(self, session_id: str, user_id: str, text: str, k: int | None = None,
             history: list[str] | None = None) -> TurnResult:

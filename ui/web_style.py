@@ -36,9 +36,29 @@ CSS = """
   white-space: nowrap; flex: 1 1 auto !important; width: auto !important; }
 .rp-actions button.rp-dislike:hover { background: #fee2e2 !important; }
 .rp-actions button.rp-like:hover { background: #dcfce7 !important; }
-#rp-chips { gap: 6px; flex-wrap: wrap; }
+.rp-chips { gap: 6px; flex-wrap: wrap !important; }
 .rp-chip { border-radius: 999px !important; font-size: 0.8rem !important; padding: 3px 10px !important;
-  flex: 0 0 auto !important; width: auto !important; }
+  flex: 0 1 auto !important; width: auto !important; max-width: 100% !important; white-space: normal !important;
+  overflow-wrap: anywhere; text-align: left; }
+.rp-group { font-size: 0.74rem; text-transform: uppercase; letter-spacing: .04em; margin: 6px 0 2px;
+  color: var(--body-text-color-subdued); }
+.rp-action { font-size: 0.85rem; color: var(--body-text-color-subdued); font-style: italic; }
+.rp-typing { display: inline-flex; gap: 4px; align-items: center; height: 1em; }
+.rp-typing i { width: 6px; height: 6px; border-radius: 50%; background: #6366f1; opacity: .3;
+  animation: rp-blink 1.2s infinite; }
+.rp-typing i:nth-child(2) { animation-delay: .2s; } .rp-typing i:nth-child(3) { animation-delay: .4s; }
+@keyframes rp-blink { 40% { opacity: 1; } }
+.rp-cover { height: 120px; border-radius: 8px; background: linear-gradient(135deg, #e0e7ff, #bae6fd);
+  background-size: cover; background-position: center; display: flex; align-items: center;
+  justify-content: center; }
+.rp-cover span { font-size: 1.6rem; font-weight: 800; color: #4338ca; opacity: .55; }
+.rp-cover[style] span { visibility: hidden; }
+@media (max-width: 720px) {
+  #rp-main { flex-direction: column !important; }
+  #rp-left, #rp-right { min-width: 0 !important; width: 100% !important; }
+  .rp-card { flex: 1 1 140px !important; }
+  #rp-msg textarea::placeholder { font-size: 0.85rem; }
+}
 .rp-chip-constraint { background: #e0e7ff !important; color: #3730a3 !important; }
 .rp-chip-like, .rp-chip-liked_item, .rp-chip-anchor { background: #dcfce7 !important; color: #166534 !important; }
 .rp-chip-dislike, .rp-chip-rejected_item { background: #fee2e2 !important; color: #991b1b !important; }
@@ -48,12 +68,13 @@ CSS = """
 .rp-chip-set_aside { background: #ffffff !important; color: #64748b !important; border: 1px dashed #94a3b8 !important; }
 """
 
-#: after each change of session or user: ``?session=ID&user=NAME`` in the address bar
+#: after each change of session: ``?session=ID`` in the address bar (who the user is comes from
+#: the login or this browser's storage, never from the address, so a shared link borrows nothing)
 SYNC_URL_JS = """
 (sid, user) => {
   const url = new URL(window.location.href);
   if (sid) { url.searchParams.set('session', sid); } else { url.searchParams.delete('session'); }
-  if (user) { url.searchParams.set('user', user); }
+  url.searchParams.delete('user');
   window.history.replaceState(null, '', url);
   return [];
 }
