@@ -140,16 +140,27 @@ def browser():
         b.close()
 
 
-def _open(browser, url: str, user: str):
-    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+def _open(browser, url: str, user: str | None = None, width: int = 1360, height: int = 1000):
+    """A new browser (its own storage) on ``url``; with ``user``, that name is typed into the name box."""
+    page = browser.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(30000)
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     start = time.perf_counter()
     page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_function("u => { const f = document.querySelector('#rp-user input, #rp-user textarea');"
-                           " return f && f.value === u; }", arg=user)  # the page's load event has run
-    return page, time.perf_counter() - start
+    page.wait_for_function("() => { const f = document.querySelector('#rp-user input, #rp-user textarea');"
+                           " return f && f.value.length > 0; }")  # the page's load event has run
+    took = time.perf_counter() - start
+    if user:
+        box = page.locator("#rp-user input, #rp-user textarea").first
+        box.fill(user)
+        box.press("Enter")
+        page.wait_for_function("u => document.querySelector('#rp-status').innerText.includes(u)", arg=user)
+    return page, took
+
+
+def _name(page) -> str:
+    return page.locator("#rp-user input, #rp-user textarea").first.input_value()
 
 
 def _card_ids(page) -> list[str]:
@@ -162,13 +173,19 @@ def _chips(page) -> list[str]:
 
 def _send(page, text: str) -> list[str]:
     before = ",".join(_card_ids(page))
-    n = page.locator("#rp-chat .message").count()
     page.locator("#rp-msg textarea").fill(text)
     page.locator("#rp-send").click()
-    page.wait_for_function("n => document.querySelectorAll('#rp-chat .message').length >= n + 2", arg=n)
-    page.wait_for_function("prev => { const ids = [...document.querySelectorAll('.rp-card-body')]"
-                           ".map(e => e.dataset.itemId); return ids.length > 0 && ids.join() !== prev; }", arg=before)
+    _answered(page, before)
     return _card_ids(page)
+
+
+def _answered(page, cards_before: str) -> None:
+    """Waits until no turn runs (no typing indicator) and the cards changed."""
+    page.wait_for_function("() => document.querySelector('#rp-chat .rp-typing') === null"
+                           " && document.querySelector('#rp-status').innerText.includes('✓')", timeout=60000)
+    page.wait_for_function("prev => { const ids = [...document.querySelectorAll('.rp-card-body')]"
+                           ".map(e => e.dataset.itemId); return ids.length > 0 && ids.join() !== prev; }",
+                           arg=cards_before)
 
 
 @pytest.mark.browser
@@ -178,7 +195,7 @@ def test_web_conversation_dislike_and_reload(web_server, browser, demo_catalog):
     ARTIFACTS.mkdir(exist_ok=True)
     assert f"RecPilot on {web_server.url}/" in web_server.log.read_text()  # `recpilot serve` prints its URL
     user = _user()
-    page, load_s = _open(browser, f"{web_server.url}/?user={user}", user)
+    page, load_s = _open(browser, f"{web_server.url}/", user)
     print(f"\npage first load (to interactive): {load_s:.2f} s")
 
     first = _send(page, "a fantasy novel from the 90s")
@@ -224,7 +241,7 @@ def test_web_conversation_dislike_and_reload(web_server, browser, demo_catalog):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 def test_web_chip_removal_and_new_session(web_server, browser):
     user = _user()
-    page, _ = _open(browser, f"{web_server.url}/?user={user}", user)
+    page, _ = _open(browser, f"{web_server.url}/", user)
     cards = _send(page, "a horror novel from after 2000")
     assert "genres is horror" in _chips(page)
     page.locator(".rp-chip", has_text="genres is horror").click()
@@ -245,3 +262,75 @@ def test_web_chip_removal_and_new_session(web_server, browser):
     assert page.locator("#rp-session input, #rp-session textarea").input_value() not in ("", sid)
     assert page.errors == []
     page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+def test_web_a_message_typed_during_a_turn_arrives_and_clicks_are_not_user_messages(web_server, browser):
+    page, _ = _open(browser, f"{web_server.url}/")
+    user = _name(page)
+    assert user.startswith("anon-")
+    page.locator("#rp-msg textarea").fill("a horror novel from after 2000")
+    page.locator("#rp-send").click()
+    page.wait_for_selector("#rp-chat .rp-typing")  # the first turn is running
+    page.locator("#rp-msg textarea").fill("nothing by Stephen King")
+    page.locator("#rp-msg textarea").press("Enter")
+    _answered(page, "")
+    page.wait_for_function("() => document.querySelector('#rp-chat').innerText.includes('Stephen King')"
+                           " && document.querySelector('#rp-chat .rp-typing') === null", timeout=60000)
+    sid = page.locator("#rp-session input, #rp-session textarea").input_value()
+    turns = httpx.get(f"{web_server.url}/v1/sessions/{sid}", headers={"X-User-Id": user}).json()["turns"]
+    assert [t["user"] for t in turns] == ["a horror novel from after 2000", "nothing by Stephen King"]
+
+    before = ",".join(_card_ids(page))
+    page.locator(".rp-chip", has_text="genres is horror").click()
+    _answered(page, before)
+    chat = page.locator("#rp-chat").inner_text()
+    assert "removed: genres is horror" in chat and "show me more" not in chat
+    labels = [c.replace("✕", "").strip() for c in page.locator(".rp-chip").all_inner_texts()]
+    assert len(labels) == len(set(labels)) and "genres is horror" not in labels
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+def test_web_two_anonymous_browsers_share_nothing_and_a_link_borrows_nothing(web_server, browser):
+    first, _ = _open(browser, f"{web_server.url}/")
+    _send(first, "I love horror, something by Stephen King")
+    sid = first.locator("#rp-session input, #rp-session textarea").input_value()
+    second, _ = _open(browser, f"{web_server.url}/?session={sid}&user={_name(first)}")
+    assert _name(second).startswith("anon-") and _name(second) != _name(first)
+    assert second.locator("#rp-chat .message").count() == 0 and _card_ids(second) == []
+    assert "isn't one of yours" in second.locator("#rp-status").inner_text()
+    _send(second, "a cozy mystery")
+    assert not [c for c in _chips(second) if "horror" in c or "King" in c]
+    first.close()
+    second.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+def test_web_narrow_screen_keeps_every_chip_reachable_and_cards_after_the_chat(web_server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, _ = _open(browser, f"{web_server.url}/", width=400, height=800)
+    _send(page, "a fantasy novel from the 90s by an author like Robert Jordan, nothing by J.R.R. Tolkien")
+    _send(page, "something like Harry Potter and the Sorcerer's Stone but with dragons")
+    for chip in page.locator(".rp-chip").all():
+        box = chip.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 400, chip.inner_text()
+    chat_box = page.locator("#rp-chat").bounding_box()
+    cards_box = page.locator("#rp-cards").bounding_box()
+    chips_box = page.locator(".rp-chip").first.bounding_box()
+    assert chat_box["y"] < cards_box["y"] < chips_box["y"]  # conversation, then cards, then the taste panel
+    page.screenshot(path=str(ARTIFACTS / "web-400px.png"), full_page=True)
+    page.close()
+    wide, _ = _open(browser, f"{web_server.url}/", width=1400, height=1000)
+    _send(wide, "a fantasy novel from the 90s")
+    wide.screenshot(path=str(ARTIFACTS / "web-1400px.png"), full_page=True)
+    assert httpx.get(f"{web_server.url}/favicon.ico").status_code == 200
+    assert httpx.get(f"{web_server.url}/manifest.json").json()["name"] == "RecPilot"
+    wide.close()

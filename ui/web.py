@@ -400,12 +400,13 @@ def _card_html(card: dict, mark: str) -> str:
     tags = "".join(f'<span class="rp-tag">{html.escape(t)}</span>' for t in card["tags"])
     badge = {"liked": '<span class="rp-badge rp-badge-liked">liked</span>',
              "disliked": '<span class="rp-badge rp-badge-disliked">won\'t suggest again</span>'}.get(mark, "")
-    # the cover is a background over a placeholder: an image that does not load leaves the placeholder
+    # the cover lies over a placeholder (the title's initials): an image that does not load, with
+    # an empty alt, draws nothing, and the placeholder shows
     initials = html.escape("".join(w[0] for w in card["title"].split()[:2] if w[:1].isalnum()).upper() or "·")
     image = card.get("image", "")
-    style = (f' style="background-image: url(&quot;{html.escape(image)}&quot;), '
-             f'linear-gradient(135deg, #e0e7ff, #bae6fd)"') if image else ""
-    cover = f'<div class="rp-cover" aria-hidden="true"{style}><span>{initials}</span></div>'
+    img = (f'<img src="{html.escape(image)}" alt="" loading="lazy" referrerpolicy="no-referrer" '
+           'onerror="this.remove()">') if image else ""
+    cover = f'<div class="rp-cover" aria-hidden="true"><span>{initials}</span>{img}</div>'
     return (f'<div class="rp-card-body" data-item-id="{html.escape(card["id"])}">{cover}'
             f'<div class="rp-title">{title}</div><div class="rp-attrs">{attrs}</div>'
             f'<div class="rp-tags">{tags}</div><div class="rp-reason">{html.escape(card["reason"])}</div>'

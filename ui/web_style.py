@@ -48,15 +48,15 @@ CSS = """
   animation: rp-blink 1.2s infinite; }
 .rp-typing i:nth-child(2) { animation-delay: .2s; } .rp-typing i:nth-child(3) { animation-delay: .4s; }
 @keyframes rp-blink { 40% { opacity: 1; } }
-.rp-cover { height: 120px; border-radius: 8px; background: linear-gradient(135deg, #e0e7ff, #bae6fd);
-  background-size: cover; background-position: center; display: flex; align-items: center;
-  justify-content: center; }
+.rp-cover { position: relative; height: 120px; border-radius: 8px; overflow: hidden;
+  background: linear-gradient(135deg, #e0e7ff, #bae6fd); display: flex; align-items: center; justify-content: center; }
 .rp-cover span { font-size: 1.6rem; font-weight: 800; color: #4338ca; opacity: .55; }
-.rp-cover[style] span { visibility: hidden; }
+.rp-cover img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; }
 @media (max-width: 720px) {
   #rp-main { flex-direction: column !important; }
   #rp-left, #rp-right { min-width: 0 !important; width: 100% !important; }
   .rp-card { flex: 1 1 140px !important; }
+  .rp-cover { height: 64px; }
   #rp-msg textarea::placeholder { font-size: 0.85rem; }
 }
 .rp-chip-constraint { background: #e0e7ff !important; color: #3730a3 !important; }
