@@ -446,3 +446,27 @@ def test_api_openapi_schema_documents_the_memory_routes(client):
     assert "delete" in next(v for k, v in paths.items() if k.startswith("/v1/memory/{key"))
     patch = client.get("/openapi.json").json()["components"]["schemas"]["StatePatch"]["properties"]
     assert {"restore", "forget"} <= set(patch)
+
+
+def test_api_message_streams_steps_then_the_result_as_server_sent_events(client):
+    import json
+
+    user = _user()
+    sid = _session(client, user)
+    with client.stream("POST", f"/v1/sessions/{sid}/messages", json={"text": "a fantasy novel from the 90s"},
+                       headers={"X-User-Id": user, "Accept": "text/event-stream"}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = [block for block in r.read().decode().split("\n\n") if block.strip()]
+    names = [e.split("\n")[0].removeprefix("event: ") for e in events]
+    payloads = [json.loads(e.split("\n", 1)[1].removeprefix("data: ")) for e in events]
+    assert names[-1] == "result" and names[:-1] == ["step"] * (len(names) - 1)
+    kinds = [p["kind"] for p in payloads[:-1]]
+    assert kinds[0] == "parse" and "tool" in kinds and kinds[-1] == "reply"
+    result = payloads[-1]
+    assert result["session_id"] == sid and len(result["items"]) == 5
+    stored = client.get(f"/v1/sessions/{sid}", headers={"X-User-Id": user}).json()
+    assert [t["user"] for t in stored["turns"]] == ["a fantasy novel from the 90s"]
+    # errors before the stream are plain statuses
+    r = client.post("/v1/sessions/nope/messages", json={"text": "hi"},
+                    headers={"X-User-Id": user, "Accept": "text/event-stream"})
+    assert r.status_code == 404

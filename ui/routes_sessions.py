@@ -6,11 +6,16 @@ Handlers are plain ``def``: FastAPI runs them in its threadpool, since a turn is
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
 
-from recpilot.agent.steps import TurnResult
+from recpilot.agent.steps import ReplyStep, TurnResult
+from recpilot.errors import RecPilotError
 from recpilot.ui.api import (
     COMMON,
     NOT_FOUND,
@@ -33,6 +38,8 @@ from recpilot.ui.models import (
     TurnView,
 )
 from recpilot.ui.service import state_view
+
+log = logging.getLogger("recpilot.server")
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=COMMON)
 
@@ -68,10 +75,45 @@ def get_session(session_id: SessionId, user: Caller, service: ServiceDep) -> Ses
                               for t in s.turns])
 
 
-@router.post("/{session_id}/messages", response_model=TurnResult, responses=NOT_FOUND)
-def post_message(session_id: SessionId, body: MessageIn, user: Caller, service: ServiceDep) -> TurnResult:
-    """One turn: the same object as ``recpilot ask --json``. Turns on one session run one at a time."""
-    return service.ask(session_id, user, body.text, body.k, body.history)
+STREAM = {200: {"description": "the turn; with `Accept: text/event-stream`, server-sent events: one `step` "
+                              "event per step of the turn (parse, plan, each tool, reply), then `result` with "
+                              "the turn (or `error` with a `detail`)",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+
+
+@router.post("/{session_id}/messages", response_model=TurnResult, responses={**NOT_FOUND, **STREAM})
+def post_message(session_id: SessionId, body: MessageIn, user: Caller, service: ServiceDep,
+                 accept: Annotated[str, Header(include_in_schema=False)] = ""):
+    """One turn: the same object as ``recpilot ask --json``. Turns on one session run one at a time.
+    With ``Accept: text/event-stream`` the steps stream as they happen, then the result."""
+    if "text/event-stream" not in accept:
+        return service.ask(session_id, user, body.text, body.k, body.history)
+    service.check_utterance(body.text)
+    service.session(session_id, user)  # 404 and 422 before the stream starts
+    steps = service.turn(session_id, user, body.text, body.k, body.history)
+    return StreamingResponse(turn_events(steps), media_type="text/event-stream",
+                             headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+
+def turn_events(steps) -> Iterator[str]:
+    """Server-sent events of one turn; a failure mid-turn ends the stream with an ``error`` event
+    (the status line is already sent)."""
+    try:
+        for step in steps:
+            if isinstance(step, ReplyStep):
+                yield _event("step", step.model_dump_json(exclude={"result"}))
+                yield _event("result", step.result.model_dump_json())
+            else:
+                yield _event("step", step.model_dump_json())
+    except RecPilotError as exc:
+        yield _event("error", json.dumps({"detail": str(exc)}))
+    except Exception:
+        log.exception("a streamed turn failed")
+        yield _event("error", json.dumps({"detail": "internal error; please retry"}))
+
+
+def _event(name: str, data: str) -> str:
+    return f"event: {name}\ndata: {data}\n\n"
 
 
 @router.get("/{session_id}/state", response_model=StateView, responses=NOT_FOUND)
