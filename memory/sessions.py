@@ -163,8 +163,10 @@ class SessionStore:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT 1 FROM sessions WHERE id = :id"), {"id": session_id}).first() is not None
 
-    def save(self, session: Session) -> None:
+    def save(self, session: Session, amend_last_turn: bool = False) -> None:
         """Writes the state and appends the turns and feedback not yet stored, in one transaction.
+        Stored turns are not rewritten (a turn, once answered, is history), except the last one
+        with ``amend_last_turn`` (a replay that writes a human's reply into it).
 
         Raises ``SessionConflict`` (and writes nothing) when the stored session moved on since
         ``session`` was read; ``LimitExceeded`` when the session grew past its bounds."""
@@ -189,6 +191,10 @@ class SessionStore:
             if moved != 1:
                 session.updated = previous
                 raise SessionConflict(session.id)
+            if amend_last_turn and 0 < session._stored_turns <= len(session.turns):
+                idx = session._stored_turns - 1
+                conn.execute(text("UPDATE turns SET body = :b WHERE session_id = :s AND idx = :i"),
+                             {"b": session.turns[idx].model_dump_json(), "s": session.id, "i": idx})
             for table, records, start in (("turns", new_turns, session._stored_turns),
                                           ("feedback", new_feedback, session._stored_feedback)):
                 if records:

@@ -115,15 +115,20 @@ _SCHEMA = {"id": "id", "title": "title", "numeric": ["year", "mentions"], "year"
            "popularity": "mentions", "keep": ["name"]}
 
 
-def ensure_redial_catalog(settings, movies_path: Path, notify: Callable[[str], None] | None = None):
-    """The ``redial`` catalog in ``settings.home``, ingested from ``movies_path`` unless it already is."""
+def ensure_redial_catalog(settings, movies_path: Path, notify: Callable[[str], None] | None = None,
+                          without: dict[str, int] | None = None):
+    """The ``redial`` catalog in ``settings.home``, ingested from ``movies_path`` unless it already is.
+
+    ``without``: mentions to take off each movie's ``nbMentions`` (the evaluated file's own, see
+    ``file_mentions``), so that its popularity does not already hold the answers being scored."""
     from recpilot.catalog import current_version, load_catalog
     from recpilot.ingest import ingest
 
     movies, errors = read_movies(movies_path)
+    without = without or {}
     work = settings.home / "datasets" / CATALOG_NAME
     work.mkdir(parents=True, exist_ok=True)
-    rows = [{"id": m.id, "title": m.title, "year": m.year, "mentions": m.mentions,
+    rows = [{"id": m.id, "title": m.title, "year": m.year, "mentions": max(0, m.mentions - without.get(m.id, 0)),
              "name": f"{m.title} ({m.year})" if m.year else m.title} for m in movies]
     body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     digest = hashlib.sha1((body + json.dumps(_SCHEMA, sort_keys=True)).encode()).hexdigest()
@@ -183,6 +188,17 @@ def parse_dialogue(raw: dict) -> RedialDialogue:
             break
     return RedialDialogue(id=str(raw.get("conversationId", "")), messages=messages, titles=titles,
                           labels=labels, label_source=source)
+
+
+def file_mentions(dialogues: list[RedialDialogue]) -> dict[str, int]:
+    """How many messages of these dialogues mention each movie: what ReDial's ``nbMentions``
+    counted of them (for every dev movie nbMentions is at least this; for 81 it is exactly this)."""
+    counts: dict[str, int] = {}
+    for d in dialogues:
+        for msg in d.messages:
+            for movie_id in set(msg.mentions):
+                counts[movie_id] = counts.get(movie_id, 0) + 1
+    return counts
 
 
 def read_dialogues(path: Path, limit: int | None = None) -> tuple[list[RedialDialogue], list[str]]:
@@ -260,18 +276,22 @@ def render_mentions(text: str, dialogue: RedialDialogue, catalog=None) -> tuple[
 
 def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = None, limit: int | None = None,
                     with_baselines: bool = True, progress: Callable[[int, int], None] | None = None,
-                    notify: Callable[[str], None] | None = None, stance_folds: int = 0) -> dict:
+                    notify: Callable[[str], None] | None = None, stance_folds: int = 0,
+                    leak_free: bool = True) -> dict:
     """Replays and scores ``data``; writes ``out/summary.json``, ``out/report.md`` and
     ``out/dialogues.jsonl`` (what each system predicted where); returns the summary.
     ``stance_folds`` k > 0: each dialogue is read by a stance model trained on the other folds
-    of ``data`` only (``simulator/redial_cv.py``)."""
+    of ``data`` only (``simulator/redial_cv.py``). ``leak_free``: popularity (RecPilot's prior
+    and the baseline's) is ``nbMentions`` minus the mentions in the whole of ``data``; turn it
+    off only for dialogues from elsewhere, whose mentions ``nbMentions`` never counted."""
     from recpilot.simulator.redial_replay import evaluate
     from recpilot.simulator.redial_report import write_report
 
     start = time.perf_counter()
     movies = Path(movies) if movies else default_movies_path(data)
     dialogues, errors = read_dialogues(data, limit)
-    catalog = ensure_redial_catalog(settings, movies, notify)
+    without = file_mentions(read_dialogues(data)[0]) if leak_free else None
+    catalog = ensure_redial_catalog(settings, movies, notify, without)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stance_of = None
@@ -285,6 +305,8 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
                        stance_of=stance_of)
     summary["stance"] = (f"cross-validated: {stance_folds} folds by dialogue, each read by a model trained on the "
                          f"others" if stance_folds else "the configured model (the shipped one is fitted on ReDial dev)")
+    summary["popularity"] = ("leak-free: nbMentions minus this file's own mentions" if leak_free else
+                             "raw nbMentions (counted over all of ReDial)")
     summary.update({"data": str(data), "movies": str(movies), "skipped_lines": errors[:20],
                     "llm_backend": settings.llm.backend, "seconds": round(time.perf_counter() - start, 1)})
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -106,6 +106,7 @@ def _record_recommender(store, session_id: str, text: str | None, items: list[st
     what the recommender already said in reply to that turn). ``text`` None: only clear the
     agent's own items from the last turn."""
     session = store.get(session_id)
+    amend = bool(session.turns)
     if not session.turns:
         session.turns.append(TurnRecord(user="", reply=""))
     last = session.turns[-1]
@@ -116,7 +117,7 @@ def _record_recommender(store, session_id: str, text: str | None, items: list[st
         last.items = list(dict.fromkeys(last.items + items))
     else:
         last.reply, last.items = text, list(dict.fromkeys(items))
-    store.save(session)
+    store.save(session, amend_last_turn=amend)
 
 
 def same_movie_map(catalog, dialogue: RedialDialogue, predicted: set[str]) -> dict[str, str]:

@@ -75,8 +75,8 @@ def render_report(s: dict) -> str:
         "rejected only because the seeker had already seen them. Gold: `initiatorQuestions` liked 1/0 "
         "(2 = did not say, left out), `respondentQuestions` when the seeker's form is empty. A predicted "
         "movie nobody mentioned is a false positive.",
-        "- Baselines (`simulator/baselines.py`): popularity = most mentioned ReDial movies (`nbMentions`, "
-        "counted over all of ReDial); retrieval = the seeker's text so far embedded and searched with the "
+        "- Baselines (`simulator/baselines.py`): popularity = most mentioned ReDial movies "
+        f"({s.get('popularity', 'raw nbMentions')}; RecPilot's popularity prior is the same); retrieval = the seeker's text so far embedded and searched with the "
         "`search_items` tool. Like RecPilot, neither suggests a movie the recommender already named.",
         "- Per-dialogue predictions are in `dialogues.jsonl`; the sessions in `sessions.db`.",
     ]

@@ -8,16 +8,17 @@ in the comments next to it.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from conftest import REPO
 from typer.testing import CliRunner
 
 from recpilot.catalog import load_catalog
+from recpilot.memory.sessions import SessionStore
 from recpilot.settings import LLMSettings, Settings
 from recpilot.simulator.redial import (
     RedialFormatError,
+    file_mentions,
     read_dialogues,
     read_movies,
     render,
@@ -30,6 +31,7 @@ from recpilot.simulator.redial_metrics import RecPoint, recall_at_k, score_prefe
 FIXTURES = REPO / "tests" / "fixtures"
 TINY = FIXTURES / "redial_tiny.jsonl"
 MOVIES = FIXTURES / "movies_with_mentions.csv"
+NB_MENTIONS = {m.id: m.mentions for m in read_movies(MOVIES)[0]}
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -157,6 +159,8 @@ def test_redial_eval_ingests_movies_as_the_redial_catalog(tiny_run):
     assert catalog.get("104").title == "American Pie" and catalog.get("104").numeric["year"] == 1999
     assert catalog.get("105").title == "American Pie" and "year" not in catalog.get("105").numeric
     assert catalog.schema.popularity == "mentions" and catalog.get("201").numeric["mentions"] == 60
+    # leak-free: nbMentions less the evaluated file's own mentions (The Matrix: 3 messages name it)
+    assert catalog.get("101").numeric["mentions"] == NB_MENTIONS["101"] - file_mentions(read_dialogues(TINY)[0])["101"]
     dialogue = read_dialogues(TINY)[0][2]
     assert render("Try @101 or @998, not @999", dialogue, catalog) == "Try The Matrix or a movie, not a movie"
 
@@ -211,8 +215,8 @@ def test_redial_eval_recall_matches_hand_count(tiny_run):
 @pytest.mark.slow
 def test_redial_eval_records_recommender_turns_as_shown_items(tiny_run):
     _, out, _ = tiny_run
-    with sqlite3.connect(out / "sessions.db") as conn:
-        sessions = [json.loads(body) for (body,) in conn.execute("SELECT body FROM sessions ORDER BY created")]
+    store = SessionStore(out / "sessions.db")
+    sessions = [store.get(row.id).model_dump() for row in store.list(limit=1000)]
     first = next(s for s in sessions if s["user_id"].startswith("redial-1-"))
     assert [t["user"] for t in first["turns"]] == ["Hi! I loved Super Troopers and I hated Titanic",
                                                    "I have seen Jurassic Park already. Something like Alien maybe?",
@@ -285,3 +289,23 @@ def test_redial_eval_with_stance_folds_reads_each_dialogue_with_a_model_that_nev
                       for line in (out / f"stance-fold{f + 1}" / "train.jsonl").read_text().splitlines()}
         assert trained_on == {d for d, fold in folds.items() if fold != f}
         assert (out / f"stance-fold{f + 1}" / "stance.npz").is_file()
+
+
+def test_redial_file_mentions_count_the_messages_naming_each_movie():
+    counts = file_mentions(read_dialogues(TINY)[0])
+    assert counts["101"] == 3 and counts["102"] == 1 and "201" not in counts
+
+
+@pytest.mark.slow
+def test_redial_eval_raw_mentions_keeps_nb_mentions_for_dialogues_from_elsewhere(tiny_run, tmp_path):
+    from recpilot.cli.main import app
+
+    home = tmp_path / "home"
+    result = CliRunner().invoke(app, ["--home", str(home), "--llm-backend", "none", "eval", "redial", "--data",
+                                      str(TINY), "--out", str(tmp_path / "out"), "--raw-mentions", "--limit", "1",
+                                      "--no-baselines"])
+    assert result.exit_code == 0, result.output
+    catalog = load_catalog(Settings(home=home, llm=LLMSettings(backend="none")), "redial")
+    assert catalog.get("101").numeric["mentions"] == NB_MENTIONS["101"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["popularity"].startswith("raw") and "raw nbMentions" in (tmp_path / "out" / "report.md").read_text()

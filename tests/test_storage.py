@@ -165,6 +165,22 @@ def test_save_appends_only_new_turns_and_bumps_the_version(store):
     assert "turns" not in json.loads(body) and "feedback" not in json.loads(body)  # rows of their own
 
 
+def test_a_stored_turn_is_rewritten_only_when_the_last_one_is_amended(store, open_store):
+    session = store.create("alice", "demo")
+    session.turns += [TurnRecord(user="first", reply="mine"), TurnRecord(user="second", reply="mine")]
+    store.save(session)
+    session.turns[0].reply = session.turns[1].reply = "changed"
+    store.save(session)  # an answered turn is history: not rewritten
+    assert [t.reply for t in open_store().get(session.id).turns] == ["mine", "mine"]
+
+    session = store.get(session.id)
+    session.turns[-1].reply, session.turns[-1].items = "the human's reply", ["7"]
+    store.save(session, amend_last_turn=True)
+
+    again = open_store().get(session.id)
+    assert [(t.reply, t.items) for t in again.turns] == [("mine", []), ("the human's reply", ["7"])]
+
+
 def test_feedback_rows_are_appended_like_turns(store, open_store):
     session = store.create("alice", "demo")
     session.feedback.append(Feedback(item_id="1", kind="like"))

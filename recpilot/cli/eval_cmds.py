@@ -26,6 +26,9 @@ def redial_cmd(
     stance_folds: Annotated[int, typer.Option(
         help="K > 0: read each dialogue with a stance model trained on the other K-1 folds of --data only "
              "(the shipped model was fitted on ReDial dev; this is its honest score there)", min=0)] = 0,
+    leak_free: Annotated[bool, typer.Option(
+        "--leak-free/--raw-mentions", help="popularity = nbMentions minus --data's own mentions (nbMentions "
+        "counts all of ReDial, test split included); --raw-mentions for dialogues nbMentions never counted")] = True,
 ) -> None:
     """Parser score (liked/disliked movies) and Recall@1/10/50 of the movies the human recommender named.
 
@@ -41,7 +44,8 @@ def redial_cmd(
             typer.echo(f"  {done}/{total} dialogues", err=True)
 
     summary = run_redial_eval(settings, data, out, movies=movies, limit=limit, with_baselines=baselines,
-                              progress=progress, notify=lambda m: typer.echo(m, err=True), stance_folds=stance_folds)
+                              progress=progress, notify=lambda m: typer.echo(m, err=True), stance_folds=stance_folds,
+                              leak_free=leak_free)
     rec, parser = summary["recommendation"], summary["parser"]
     typer.echo(f"{summary['dialogues']} dialogues, {rec['turns']} recommender turns, {rec['pairs']} (turn, movie) pairs, "
                f"{summary['seconds']:.0f} s")
