@@ -126,6 +126,15 @@ class WebPage:
             out.append({"role": "assistant", "content": TYPING})
         return out
 
+    def refresh(self, sid: str, user: str, request: gr.Request):
+        """The conversation as it stands now. Runs after every turn: two turns of one page finish
+        in either order, and their last outputs may arrive in either order too; this redraw comes
+        after both and shows the truth (no typing indicator once nothing is left to answer)."""
+        try:
+            return self.live_history(sid, self._user(request, user)) if sid else gr.skip()
+        except UserError:
+            return gr.skip()
+
     def past(self, user: str, request: gr.Request | None = None):
         """The user's earlier conversations, newest first, named by their first message."""
         try:
@@ -508,26 +517,33 @@ def build_web(service: Service, login_required: bool = False) -> gr.Blocks:
                                     inputs=[user, session_box, chat, view],
                                     outputs=[chat, status, session_box, owner, view], show_progress="hidden")
 
-        sync_url = {"fn": None, "inputs": [session_box, user], "js": SYNC_URL_JS}
+        # no progress trackers: their live region read "common.complete" to screen readers; the
+        # status line and the typing indicator say what is happening
+        sync_url = {"fn": None, "inputs": [session_box, user], "js": SYNC_URL_JS, "show_progress": "hidden"}
         refresh_past = {"fn": page.past, "inputs": [user], "outputs": [past], "show_progress": "hidden"}
         turn_io = {"inputs": [msg, user, owner, session_box, draft, chat, view],
                    "outputs": [chat, msg, status, session_box, owner, view], "show_progress": "hidden",
                    "trigger_mode": "multiple"}
+        redraw = {"fn": page.refresh, "inputs": [session_box, user], "outputs": [chat], "show_progress": "hidden"}
         for event in (send.click, msg.submit):
-            event(page.send, **turn_io).then(**sync_url).then(**refresh_past)
+            event(page.send, **turn_io).then(**redraw).then(**sync_url).then(**refresh_past)
         chat.example_select(_picked, inputs=None, outputs=[msg], show_progress="hidden") \
-            .then(page.send, **turn_io).then(**sync_url).then(**refresh_past)
+            .then(page.send, **turn_io).then(**redraw).then(**sync_url).then(**refresh_past)
         for event in (new.click, chat.clear):
-            event(page.new_session, inputs=[user], outputs=[session_box, draft, owner, chat, view, status]) \
+            event(page.new_session, inputs=[user], outputs=[session_box, draft, owner, chat, view, status],
+                  show_progress="hidden") \
                 .then(**sync_url).then(**refresh_past)
-        past.input(page.open_session, inputs=[past, user], outputs=[session_box, chat, view, status]) \
+        past.input(page.open_session, inputs=[past, user], outputs=[session_box, chat, view, status],
+                   show_progress="hidden") \
             .then(**sync_url)
         for event in (user.submit, user.blur):
             event(page.rename, inputs=[user, owner, session_box, chat, view],
-                  outputs=[user, owner, identity, session_box, chat, view, status]).then(**sync_url) \
+                  outputs=[user, owner, identity, session_box, chat, view, status],
+                  show_progress="hidden").then(**sync_url) \
                 .then(**refresh_past)
         demo.load(page.load, inputs=[identity],
-                  outputs=[identity, user, owner, session_box, draft, chat, view, status]) \
+                  outputs=[identity, user, owner, session_box, draft, chat, view, status],
+                  show_progress="hidden") \
             .then(**sync_url).then(**refresh_past)
     demo.queue(default_concurrency_limit=16)
     return demo
