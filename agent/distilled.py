@@ -12,7 +12,8 @@ already read; otherwise the turn goes on to the LLM as before. So it can only sk
 and drop or negate free words; it never overrides a rule's reading.
 
 Checkpoint: ``HOME/models/<catalog>/<version>/parser.pt`` (weights and label space) beside
-``parser.json`` (the training report).
+``parser.json`` (the training report). Without one, the parser shipped for the bundled demo
+catalog (``recpilot/data/models/demo/``) is used when the catalog's content is the demo's.
 """
 
 from __future__ import annotations
@@ -267,17 +268,37 @@ def checkpoint_paths(settings, catalog: Catalog) -> tuple[Path, Path]:
     return folder / f"{CHECKPOINT}.pt", folder / f"{CHECKPOINT}.json"
 
 
+def resolve_parser(settings, catalog: Catalog) -> tuple[Path, Path, str] | None:
+    """(weights, report, source) of the parser to use: the one trained in HOME for this catalog
+    version (source ``"home"``), else the shipped one when it was built from exactly this
+    catalog's content (``"shipped"``), else None."""
+    from recpilot.tools.rankers.checkpoint import shipped_dir
+
+    path, meta_path = checkpoint_paths(settings, catalog)
+    if path.exists() and meta_path.exists():
+        return path, meta_path, "home"
+    folder = shipped_dir(settings, catalog)
+    if folder is not None:
+        path, meta_path = folder / f"{CHECKPOINT}.pt", folder / f"{CHECKPOINT}.json"
+        if path.exists() and meta_path.exists():
+            return path, meta_path, "shipped"
+    return None
+
+
 def load_distilled(settings, catalog: Catalog) -> DistilledParser | None:
-    """The trained parser for this catalog version when there is one and it is switched on,
-    else None (the parser goes from the rules straight to the LLM). An unreadable checkpoint,
-    or one trained on other catalog content, is ignored with a warning."""
+    """The trained parser for this catalog version (see ``resolve_parser``) when there is one
+    and it is switched on, else None (the parser goes from the rules straight to the LLM). An
+    unreadable checkpoint, or one trained on other catalog content, is ignored with a warning."""
     if not settings.learned.parser:
         return None
-    path, meta_path = checkpoint_paths(settings, catalog)
-    if not path.exists() or not meta_path.exists():
+    found = resolve_parser(settings, catalog)
+    if found is None:
         return None
+    path, meta_path, source = found
     try:
-        return _load(settings, catalog, path, meta_path)
+        parser = _load(settings, catalog, path, meta_path)
+        parser.meta = {**parser.meta, "source": source}
+        return parser
     except UserError as exc:
         warnings.warn(f"ignoring the distilled parser: {exc}", stacklevel=2)
         return None

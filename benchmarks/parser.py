@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.parser --home DIR [--n 200] [--catalog demo]
 
-Takes the held-out messages of the corpus ``recpilot train parser`` saved in ``DIR`` on which
+Takes the held-out messages of the corpus ``recpilot train parser`` saved in ``DIR`` (for the
+parser shipped with the demo catalog: its held-out messages, generated again) on which
 the rules would call the LLM, and reads each one three ways: rules alone, rules + distilled
 parser (as deployed: used when sure, else the rules' reading), rules + the configured LLM
 (``RECPILOT_LLM__*``; the embedded SmolLM2 by default). Prints per-slot scores in the
@@ -45,7 +46,12 @@ def main() -> None:
         raise SystemExit(f"no distilled parser in {args.home}: run `recpilot train parser` first")
     llm = build_chat_model(settings.llm)
     path, _ = checkpoint_paths(settings, catalog)
-    held = [e for e in corpus.load(path.with_name("parser-corpus.jsonl")) if e.part == "heldout"]
+    saved = path.with_name("parser-corpus.jsonl")
+    if saved.exists():
+        held = [e for e in corpus.load(saved) if e.part == "heldout"]
+    else:  # the shipped parser: its held-out examples again (same seed; it was trained without paraphrases)
+        meta = distilled.meta
+        held = corpus.generate(catalog, int(meta.get("heldout_examples", 2000)), int(meta.get("seed", 0)), "heldout")
     plain = Parser(catalog, None)
     chosen = [e for e in held if plain.rules.parse(e.text, ParseContext(last_shown=e.shown)).needs_llm][: args.n]
     ways = {"rules": Parser(catalog, None), "rules+distilled": Parser(catalog, None, distilled=distilled)}

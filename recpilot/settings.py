@@ -87,6 +87,10 @@ class LearnedSettings(BaseModel):
         "product", description="product: an item is liked only on a clear reading, else only read or named; redial: "
         "liked unless disliked (ReDial scores only liked and disliked; its evaluation uses this)")
     parser: bool = Field(True, description="let the distilled parser read leftover words before the LLM")
+    shipped: bool = Field(
+        True, description="use the ranker and distilled parser shipped for the bundled demo catalog when none is "
+        "trained in HOME for it (only while the catalog's content is the one they were built from)",
+    )
     parser_confidence: float = Field(
         0.9, ge=0.0, le=1.0, description="the distilled parser is used only when every head is at least this sure",
     )

@@ -75,14 +75,13 @@ def check_config(out: Path, config: RunConfig) -> None:
 def active_ranker_meta(settings: Settings, catalog) -> dict | None:
     """The active trained ranker's metadata when its checkpoint fits this catalog version (what
     ``load_checkpoint`` checks, without loading the model: the main process only records it)."""
-    from recpilot.tools.rankers.checkpoint import active_model, catalog_hash, checkpoint_dir
+    from recpilot.tools.rankers.checkpoint import catalog_hash, resolve_ranker
 
-    model = active_model(settings, catalog)
-    if model is None:
+    found = resolve_ranker(settings, catalog)  # HOME's active model, else the shipped one
+    if found is None:
         return None
-    path = checkpoint_dir(settings, catalog) / f"{model}.json"
-    if not path.exists() or not path.with_suffix(".pt").exists():
-        return None
+    model, folder, _source = found
+    path = folder / f"{model}.json"
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError):

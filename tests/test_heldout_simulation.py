@@ -193,7 +193,8 @@ def test_heldout_dialogue_tells_recpilot_the_readers_history(demo_settings, demo
 def test_run_records_the_ranker_and_refuses_a_resume_with_another(home, tmp_path):
     on, off = _settings(home), _settings(home, ranker=False)
     config = RunConfig(dialogues=1, max_turns=1, targets="heldout")
-    assert record_learned(on, config).ranker == "none"  # nothing trained yet
+    # nothing trained in this home yet: the ranker shipped for the demo catalog (split seed 0)
+    assert (record_learned(on, config).ranker, record_learned(on, config).split_seed) == ("slim", 0)
     _train_popularity(on)
     recorded = record_learned(on, config)
     assert (recorded.ranker, recorded.learned_parser, recorded.split_seed) == ("popularity", True, SPLIT_SEED)

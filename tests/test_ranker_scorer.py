@@ -111,7 +111,9 @@ def test_rank_items_uses_the_trained_scorer(demo_catalog, knn):
 
 
 def test_load_scorer_is_none_without_a_checkpoint(models_home):
-    assert load_scorer(models_home, load_catalog(models_home)) is None
+    # the demo catalog has a shipped ranker (tests/test_shipped_models.py): without it, none
+    no_shipped = models_home.model_copy(update={"learned": models_home.learned.model_copy(update={"shipped": False})})
+    assert load_scorer(no_shipped, load_catalog(models_home)) is None
     assert NO_RANKER_NOTE.startswith("no trained ranker")
 
 

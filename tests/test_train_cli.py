@@ -48,9 +48,10 @@ def test_train_ranker_json_reports_metrics_against_baselines(home, run_cli):
     assert status.returncode == 0, status.stderr
     listed = json.loads(status.stdout.strip().splitlines()[-1])
     assert listed["ranker"]["active"] == "itemknn" and listed["ranker"]["enabled"]
-    assert [m["model"] for m in listed["ranker"]["models"]] == ["itemknn"]
-    assert listed["ranker"]["models"][0]["hr@10"] == report["hr@10"]
-    assert listed["parser"] == {"trained": False, "enabled": True}
+    assert [(m["model"], m["source"]) for m in listed["ranker"]["models"]] == [("itemknn", "home")]
+    assert listed["ranker"]["models"][0]["hr@10"] == report["hr@10"] and listed["ranker"]["source"] == "home"
+    # no parser trained here: the one shipped for the demo catalog is the one in use
+    assert (listed["parser"]["trained"], listed["parser"]["source"]) == (True, "shipped")
 
 
 @pytest.mark.slow
@@ -88,7 +89,9 @@ def test_train_parser_json_reports_per_slot_scores_and_status_lists_it(home, run
     assert report["heldout_examples"] == 200 and report["mentions"]["trained"]
     status = json.loads(run_cli(home, "train", "status", "--json").stdout.strip().splitlines()[-1])
     assert status["parser"]["trained"] and status["parser"]["exact"] == held["rules+distilled"]["exact"]
-    assert status["ranker"]["active"] is None
+    assert status["parser"]["source"] == "home"
+    # no ranker trained here: the one shipped for the demo catalog is the one in use
+    assert (status["ranker"]["active"], status["ranker"]["source"]) == ("slim", "shipped")
 
 
 def test_train_parser_paraphrases_need_an_llm(home):

@@ -193,40 +193,55 @@ def train_status_cmd(
         return
     typer.echo(f"catalog {status['catalog']} {status['version']} ({status['folder']})")
     ranker = status["ranker"]
-    typer.echo(f"ranker: {ranker['active'] or 'none trained'}"
+    typer.echo(f"ranker: {ranker['active'] or 'none trained'}{_SOURCE.get(ranker['source'], '')}"
                f"{'' if ranker['enabled'] else ' (switched off: RECPILOT_LEARNED__RANKER=false)'}")
     for m in ranker["models"]:
         typer.echo(f"  {m['model']:<12} hr@10 {m['hr@10']:.4f}  ndcg@10 {m['ndcg@10']:.4f}  "
-                   f"recall@50 {m['recall@50']:.4f}  trained in {m['train_seconds']:.1f}s")
+                   f"recall@50 {m['recall@50']:.4f}  trained in {m['train_seconds']:.1f}s"
+                   f"{'  (shipped)' if m['source'] == 'shipped' else ''}")
     parser = status["parser"]
     if not parser["trained"]:
         typer.echo("distilled parser: none trained (recpilot train parser)")
-        return
-    typer.echo(f"distilled parser: held-out exact {parser['exact']:.3f} (rules alone {parser['rules_exact']:.3f}), "
-               f"takes over {parser['llm_calls_saved']:.0%} of would-be LLM calls"
-               f"{'' if parser['enabled'] else ' (switched off: RECPILOT_LEARNED__PARSER=false)'}")
+    else:
+        typer.echo(f"distilled parser{_SOURCE.get(parser['source'], '')}: held-out exact {parser['exact']:.3f} "
+                   f"(rules alone {parser['rules_exact']:.3f}), "
+                   f"takes over {parser['llm_calls_saved']:.0%} of would-be LLM calls"
+                   f"{'' if parser['enabled'] else ' (switched off: RECPILOT_LEARNED__PARSER=false)'}")
+    if "shipped" in (ranker["source"], parser["source"]):
+        typer.echo("shipped models are used until `recpilot train ranker` / `recpilot train parser` trains your own")
+
+
+_SOURCE = {"shipped": " (shipped with the demo catalog)"}
 
 
 def learned_status(settings, catalog) -> dict:
-    """The trained components of ``catalog``'s version, read from their reports (no model is loaded)."""
-    from recpilot.agent.distilled import CHECKPOINT, checkpoint_paths
-    from recpilot.tools.rankers.checkpoint import active_model, checkpoint_dir
+    """The trained components of ``catalog``'s version, read from their reports (no model is
+    loaded): those trained in HOME, and the shipped ones where they apply. ``source`` says
+    where the one in use comes from: ``"home"``, ``"shipped"`` or None."""
+    from recpilot.agent.distilled import CHECKPOINT, resolve_parser
+    from recpilot.tools.rankers.checkpoint import checkpoint_dir, resolve_ranker
 
     folder = checkpoint_dir(settings, catalog)
+    keys = ("model", "hr@10", "ndcg@10", "recall@50", "train_seconds", "created")
     models = []
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
         if path.stem == CHECKPOINT or not path.with_suffix(".pt").exists():
             continue
         meta = json.loads(path.read_text())
-        models.append({k: meta.get(k) for k in ("model", "hr@10", "ndcg@10", "recall@50", "train_seconds", "created")})
-    parser: dict = {"trained": False, "enabled": settings.learned.parser}
-    _, meta_path = checkpoint_paths(settings, catalog)
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
+        models.append({**{k: meta.get(k) for k in keys}, "source": "home"})
+    active = resolve_ranker(settings, catalog)
+    if active is not None and active[2] == "shipped":
+        meta = json.loads((active[1] / f"{active[0]}.json").read_text())
+        models.append({**{k: meta.get(k) for k in keys}, "source": "shipped"})
+    parser: dict = {"trained": False, "source": None, "enabled": settings.learned.parser}
+    found = resolve_parser(settings, catalog)
+    if found is not None:
+        meta = json.loads(found[1].read_text())
         held = meta["heldout"]
-        parser.update(trained=True, exact=held["rules+distilled"]["exact"], rules_exact=held["rules"]["exact"],
-                      llm_calls_saved=held["llm_calls_saved"], mentions=meta.get("mentions"),
-                      created=meta.get("created"))
+        parser.update(trained=True, source=found[2], exact=held["rules+distilled"]["exact"],
+                      rules_exact=held["rules"]["exact"], llm_calls_saved=held["llm_calls_saved"],
+                      mentions=meta.get("mentions"), created=meta.get("created"))
     return {"catalog": catalog.name, "version": catalog.version, "folder": str(folder),
-            "ranker": {"active": active_model(settings, catalog), "enabled": settings.learned.ranker, "models": models},
+            "ranker": {"active": active[0] if active else None, "source": active[2] if active else None,
+                       "enabled": settings.learned.ranker, "models": models},
             "parser": parser}

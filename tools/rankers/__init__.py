@@ -3,5 +3,6 @@ item-kNN baseline, BPR matrix factorisation and a sparse linear item-item model 
 torch, their metrics, and the ``TrainedScorer`` that plugs a trained one into the ranking tool.
 
 Nothing is imported here: ``scorer.load_scorer`` must stay cheap (no torch) when no model
-has been trained. Import from the modules: ``factory.make_ranker``, ``scorer.load_scorer``.
+applies (none trained in HOME, none shipped for the catalog's content: ``checkpoint``).
+Import from the modules: ``factory.make_ranker``, ``scorer.load_scorer``.
 """

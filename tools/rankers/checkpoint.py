@@ -4,14 +4,25 @@ Each model is ``<model>.pt`` (the ranker, ``Ranker.save``) beside ``<model>.json
 was trained on and how well it did); ``ACTIVE`` names the model the ranking tool uses (the
 last one trained). A checkpoint belongs to one catalog version: ingesting again makes a new
 version, and the old model is simply not found for it (item rows may have moved).
+
+Shipped models: ``recpilot/data/models/demo/`` holds a ranker and a distilled parser built
+from the bundled demo data (``scripts/build_demo_models.py``), with a ``manifest.json``
+naming the catalog content (and, for the ranker, the ratings) they were trained on. They
+are used for any catalog version whose content is exactly that one and for which HOME has
+no model of the same kind: a model trained in HOME always comes first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from recpilot.catalog import Catalog, version_dir
 from recpilot.errors import UserError
@@ -19,6 +30,11 @@ from recpilot.settings import Settings
 
 if TYPE_CHECKING:
     from recpilot.tools.rankers.base import Ranker
+
+
+#: the models shipped for the bundled demo catalog (scripts/build_demo_models.py)
+SHIPPED_DIR = Path(str(files("recpilot"))) / "data" / "models" / "demo"
+SHIPPED_MANIFEST = "manifest.json"
 
 
 def models_dir(settings: Settings) -> Path:
@@ -52,23 +68,93 @@ def save_checkpoint(settings: Settings, catalog: Catalog, ranker: Ranker, meta: 
 
 
 def active_model(settings: Settings, catalog: Catalog) -> str | None:
+    """The model ``ACTIVE`` names in HOME for this catalog version (shipped ones not included:
+    see ``resolve_ranker``)."""
     pointer = checkpoint_dir(settings, catalog) / "ACTIVE"
     if not pointer.exists():
         return None
     return pointer.read_text().strip() or None
 
 
+# --- shipped models ---------------------------------------------------------------------------
+@lru_cache(maxsize=4)
+def _read_manifest(path: Path, mtime_ns: int) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def shipped_manifest(folder: Path | None = None) -> dict | None:
+    """The shipped models' manifest (None when there is none)."""
+    path = (folder or SHIPPED_DIR) / SHIPPED_MANIFEST
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _read_manifest(path, mtime)
+
+
+def interactions_hash(catalog: Catalog) -> str | None:
+    """A digest of the catalog version's ratings (who rated which row how), None without any."""
+    inter = catalog.interactions
+    if inter is None:
+        return None
+    h = hashlib.sha256()
+    for array, dtype in ((inter.users, "<i4"), (inter.items, "<i4"), (inter.ratings, "<f4")):
+        h.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
+    h.update("\n".join(inter.user_ids).encode())
+    return h.hexdigest()[:16]
+
+
+def shipped_dir(settings: Settings, catalog: Catalog, folder: Path | None = None) -> Path | None:
+    """The shipped models' folder when they were built from exactly this catalog's content and
+    ``settings.learned.shipped`` allows them, else None. (The ranker also checks the ratings.)"""
+    if not settings.learned.shipped:
+        return None
+    folder = folder or SHIPPED_DIR
+    manifest = shipped_manifest(folder)
+    if manifest is None or manifest.get("n_items") != len(catalog):
+        return None
+    if manifest.get("content_hash") != catalog_hash(settings, catalog):
+        return None
+    return folder
+
+
+def resolve_ranker(settings: Settings, catalog: Catalog, model: str | None = None) -> tuple[str, Path, str] | None:
+    """(model, folder, source) of the ranker to use: HOME's active one (source ``"home"``),
+    else the shipped one when it applies to this catalog (``"shipped"``), else None.
+    With ``model``, that model from HOME, else from the shipped folder."""
+    home = checkpoint_dir(settings, catalog)
+    name = model or active_model(settings, catalog)
+    if name is not None and (home / f"{name}.pt").exists() and (home / f"{name}.json").exists():
+        return name, home, "home"
+    folder = shipped_dir(settings, catalog)
+    if folder is None:
+        return None
+    manifest = shipped_manifest(folder) or {}
+    name = model or manifest.get("ranker")
+    if not name or not (folder / f"{name}.pt").exists() or not (folder / f"{name}.json").exists():
+        return None
+    try:
+        meta = json.loads((folder / f"{name}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if meta.get("interactions_hash") != interactions_hash(catalog):
+        return None  # same books, other ratings: a model of the shipped ratings does not fit them
+    return name, folder, "shipped"
+
+
 def load_checkpoint(settings: Settings, catalog: Catalog, model: str | None = None) -> tuple[Ranker, dict] | None:
-    """The ranker (default: the active one) and its metadata for this catalog version, or
-    None when there is none. A checkpoint that does not match the catalog (other items, other
-    content) is a ``UserError``, as is an unreadable one."""
-    model = model or active_model(settings, catalog)
-    if model is None:
+    """The ranker (default: the active one; see ``resolve_ranker``) and its metadata for this
+    catalog version, or None when there is none. A checkpoint that does not match the catalog
+    (other items, other content) is a ``UserError``, as is an unreadable one. The metadata
+    says where the model came from: ``source`` is ``"home"`` or ``"shipped"``."""
+    found = resolve_ranker(settings, catalog, model)
+    if found is None:
         return None
-    folder = checkpoint_dir(settings, catalog)
+    model, folder, source = found
     path, meta_path = folder / f"{model}.pt", folder / f"{model}.json"
-    if not path.exists() or not meta_path.exists():
-        return None
     from recpilot.tools.rankers.base import Ranker  # imports torch: only when there is a model
     try:
         meta = json.loads(meta_path.read_text())
@@ -78,7 +164,7 @@ def load_checkpoint(settings: Settings, catalog: Catalog, model: str | None = No
     if ranker.n_items != len(catalog) or meta.get("content_hash") != catalog_hash(settings, catalog):
         raise UserError(f"the {model} ranker at {path} was trained on other catalog content; "
                         "run `recpilot train ranker` again")
-    return ranker, meta
+    return ranker, {**meta, "source": source}
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

@@ -159,8 +159,9 @@ class TrainedScorer:
 
 
 def load_scorer(settings: Settings, catalog: Catalog, **kwargs) -> TrainedScorer | None:
-    """The active trained ranker for this catalog version as a scorer, or None when there is
-    none or ``settings.learned.ranker`` switches it off (the caller falls back to the preference
+    """The active trained ranker for this catalog version as a scorer (the one trained in HOME,
+    else the one shipped for the demo catalog's content: ``checkpoint.resolve_ranker``), or
+    None when there is none or ``settings.learned.ranker`` switches it off (the caller falls back to the preference
     scorer and says so: ``NO_RANKER_NOTE``). An unreadable or mismatched checkpoint also gives
     None, with a warning."""
     if not settings.learned.ranker:
