@@ -72,21 +72,34 @@ class FileLocks:
             self._threads[stripe].release()
 
 
+#: PostgreSQL: how many locks one process holds (or waits for) at once. A holder keeps a pooled
+#: connection for the whole turn, and the turn takes another for each read and write; if holders
+#: could take every connection (the pool holds 20, memory/database.py), the turns inside them would
+#: wait on the pool until it timed out. More callers wait here, holding no connection.
+MAX_HOLDERS = 10
+
+
 class AdvisoryLocks:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._slots = threading.BoundedSemaphore(MAX_HOLDERS)
 
     @contextmanager
     def hold(self, session_id: str, timeout: float = 60.0) -> Iterator[None]:
         key = int.from_bytes(hashlib.blake2b(session_id.encode(), digest_size=8).digest(), "big", signed=True)
         deadline = time.monotonic() + timeout
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                if time.monotonic() > deadline:
-                    raise SessionBusy(session_id)
-                time.sleep(_POLL)
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        if not self._slots.acquire(timeout=timeout):
+            raise SessionBusy(session_id)
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                    if time.monotonic() > deadline:
+                        raise SessionBusy(session_id)
+                    time.sleep(_POLL)
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        finally:
+            self._slots.release()

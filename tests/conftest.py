@@ -142,7 +142,8 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def start_server(tmp_path_factory):
-    """Factory: ``start_server(home, env=None, timeout=120) -> RunningServer`` listening on 127.0.0.1.
+    """Factory: ``start_server(home, env=None, timeout=120, args=()) -> RunningServer`` listening on
+    127.0.0.1; ``args`` are more ``recpilot serve`` options (``("--workers", "2")``).
 
     LLM backend ``none`` unless ``env`` says otherwise; every server is stopped at the end.
     """
@@ -154,7 +155,7 @@ def start_server(tmp_path_factory):
 
     started: list[RunningServer] = []
 
-    def _start(home: Path, env: dict | None = None, timeout: float = 120) -> RunningServer:
+    def _start(home: Path, env: dict | None = None, timeout: float = 120, args: tuple[str, ...] = ()) -> RunningServer:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -164,7 +165,7 @@ def start_server(tmp_path_factory):
         base.update(env or {})
         log = tmp_path_factory.mktemp("server-log") / "serve.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen([str(RECPILOT_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            proc = subprocess.Popen([str(RECPILOT_BIN), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                                     stdout=out, stderr=subprocess.STDOUT, env=base, cwd=str(REPO))
         server = RunningServer(proc, f"http://127.0.0.1:{port}", home, log)
         started.append(server)

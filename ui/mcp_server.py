@@ -11,6 +11,7 @@ from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 
 from recpilot.errors import RecPilotError
 from recpilot.ui import __version__
@@ -25,8 +26,18 @@ INSTRUCTIONS = (
 )
 
 
+class _Server(MCPServer):
+    async def get_prompt(self, name, arguments=None, context=None):
+        # RecPilot publishes no prompts, and the SDK answers a request for an unknown one as a
+        # crash: a traceback at ERROR in the server log for every such request, which any
+        # client can send. It is the caller's mistake: invalid params (-32602), nothing logged.
+        if name not in {p.name for p in await self.list_prompts()}:
+            raise MCPError(-32602, f"Unknown prompt: {str(name)[:100]}")
+        return await super().get_prompt(name, arguments, context)
+
+
 def build_mcp(service: Service) -> MCPServer:
-    server = MCPServer("recpilot", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    server = _Server("recpilot", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
     for tool in interface_tools():
         server.add_tool(_function(tool, service), name=tool.name, description=tool.description,
                         structured_output=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field
 
 from recpilot.ids import SESSION_PATTERN, USER_PATTERN  # noqa: F401  (the routes import them from here)
 from recpilot.memory.sessions import SessionSummary
@@ -18,8 +18,9 @@ def _not_a_bool(value):
     return value
 
 
-#: how many items: a whole number (true is not 1)
-_k_not_a_bool = field_validator("k", mode="before")(lambda cls, value: _not_a_bool(value))
+#: how many items: a whole number from 1 to 50 (true is not 1). Part of the type, not a model
+#: validator, so that MCP, which publishes and validates a tool's fields one by one, refuses true too
+Count = Annotated[int, Field(ge=1, le=50), BeforeValidator(_not_a_bool)]
 
 
 class Problem(BaseModel):
@@ -93,8 +94,7 @@ HistoryIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]]
 class MessageIn(BaseModel):
     model_config = {"extra": "forbid"}
     text: str = Field(min_length=1, description="what the user says (longer than the server's limit: 422)")
-    k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
-    _k = _k_not_a_bool
+    k: Count | None = Field(None, description="how many items to recommend")
     history: HistoryIds = Field(default_factory=list)
 
 
@@ -139,8 +139,7 @@ class RecommendArgs(BaseModel):
                          description="who is talking; long-term memory is per user")
     session_id: str | None = Field(None, max_length=100, pattern=SESSION_PATTERN,
                                    description="continue this session; omit to start a new one")
-    k: int | None = Field(None, ge=1, le=50, description="how many items to recommend")
-    _k = _k_not_a_bool
+    k: Count | None = Field(None, description="how many items to recommend")
     history: HistoryIds = Field(default_factory=list)
 
 

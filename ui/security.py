@@ -113,11 +113,20 @@ def allowed_hosts(bind: str, settings: Settings) -> frozenset[str] | None:
 
 
 def host_name(header: str) -> str:
-    """"example.org:8080" -> "example.org"; "[::1]:80" -> "::1"."""
+    """"example.org:8080" -> "example.org"; "[::1]:80" -> "::1". What follows the name must be a
+    port: "localhost:80@evil.example" or "[::1]evil" comes back whole (and matches no name)."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1:].split("]", 1)[0]
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+        name, closed, rest = header[1:].partition("]")
+        return name if closed and (rest == "" or (rest[0] == ":" and _port(rest[1:]))) else header
+    if header.count(":") == 1:
+        name, port = header.split(":")
+        return name if _port(port) else header
+    return header
+
+
+def _port(text: str) -> bool:
+    return text == "" or (text.isascii() and text.isdigit())
 
 
 class Guard:
