@@ -24,6 +24,9 @@ from recpilot.preferences import Constraint
 from recpilot.schema import CatalogSchema, Item
 from recpilot.settings import Settings
 
+#: the largest bound a numeric constraint may give (years, ratings, counts all fit far below)
+MAX_BOUND = 1e12
+
 
 @dataclass
 class Interactions:
@@ -130,7 +133,9 @@ class Catalog:
                 raise InvalidConstraint(f"{c.field} {c.op} needs a number; got {c.value[:40]!r}") from None
             if not math.isfinite(number):
                 raise InvalidConstraint(f"{c.field} {c.op} needs a finite number; got {c.value[:40]!r}")
-            return c.model_copy(update={"value": number})
+            c = c.model_copy(update={"value": number})
+        if abs(float(c.value)) > MAX_BOUND:  # no catalog field holds such a number: a typo or a probe
+            raise InvalidConstraint(f"{c.field} {c.op} {float(c.value):g} is out of range (at most {MAX_BOUND:g})")
         return c
 
     def valid(self, c: Constraint) -> bool:

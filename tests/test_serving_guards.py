@@ -589,3 +589,14 @@ def test_mcp_refuses_bad_ids_with_an_error_result(guard_agent):
 
     for result in _run(talk()):
         assert result.is_error and "Traceback" not in result.content[0].text
+
+
+def test_absurd_numeric_bounds_are_refused_by_the_catalog(guard_agent):
+    from recpilot.errors import InvalidConstraint
+    from recpilot.preferences import Constraint
+
+    catalog = guard_agent.catalog
+    for value in (-1e23, 1e13, "-1e23"):
+        with pytest.raises(InvalidConstraint, match="out of range"):
+            catalog.checked(Constraint(field="year", op="gte", value=value))
+    assert catalog.checked(Constraint(field="year", op="gte", value="1990")).value == 1990.0
