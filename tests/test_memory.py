@@ -323,9 +323,10 @@ def test_chips_show_remembered_entries_as_their_own_kind():
     chips = {c["key"]: c for c in state.chips()}
 
     assert chips["genres:fantasy"] == {"key": "genres:fantasy", "kind": "remembered",
-                                       "label": "remembered: likes fantasy"}
+                                       "label": "remembered: likes fantasy", "group": "remembered"}
     assert chips["genres:horror"]["kind"] == "remembered" and "dislikes horror" in chips["genres:horror"]["label"]
-    assert chips["item:7"] == {"key": "item:7", "kind": "remembered", "label": "remembered: liked The Hobbit"}
+    assert chips["item:7"] == {"key": "item:7", "kind": "remembered", "label": "remembered: liked The Hobbit",
+                               "group": "remembered"}
     assert chips["item:5"]["kind"] == "remembered" and chips["item:10"]["kind"] == "remembered"
     assert chips["genres:mystery"]["kind"] == "like"  # said now: an ordinary chip
 
