@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from recpilot.cli import (
     catalog_cmds,
@@ -23,7 +22,6 @@ from recpilot.cli import (
     train_cmds,
 )
 from recpilot.errors import ConfigError, RecPilotError
-from recpilot.settings import LLMSettings, Settings
 
 app = typer.Typer(help="RecPilot: a conversational recommender built from LLM agents.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -42,6 +40,10 @@ def configure(
     llm_timeout: Annotated[float | None, typer.Option(help="seconds to wait for the LLM")] = None,
     debug: Annotated[bool, typer.Option(help="show tracebacks")] = False,
 ) -> None:
+    from pydantic import ValidationError  # settings load when a command runs, so --help stays quick
+
+    from recpilot.settings import LLMSettings, Settings
+
     flags: dict = {k: v for k, v in {"home": home, "catalog": catalog, "config_file": config}.items() if v is not None}
     llm = {k: v for k, v in {"backend": llm_backend, "model_path": llm_model_path, "base_url": llm_base_url,
                               "model": llm_model, "timeout_s": llm_timeout}.items() if v is not None}
@@ -56,7 +58,7 @@ def configure(
         raise ConfigError(describe_validation_error(exc)) from exc
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(exc) -> str:
     """One line naming every bad setting: where it is, what is wrong, what was given."""
     parts = []
     for err in exc.errors():

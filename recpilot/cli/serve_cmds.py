@@ -9,8 +9,6 @@ from typing import Annotated
 
 import typer
 
-from recpilot.ui.workers import SETTINGS_ENV, settings_for_workers
-
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve_cmd)
@@ -31,6 +29,7 @@ def serve_cmd(
 
     from recpilot.ingest import ensure_catalog
     from recpilot.ui.security import Tokens, check_bind
+    from recpilot.ui.workers import SETTINGS_ENV, settings_for_workers
 
     settings = ctx.obj
     host = host or settings.server.host

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
 from recpilot.errors import ConfigError
-from recpilot.settings import LLMSettings, Settings
+
+if TYPE_CHECKING:  # settings load when a command runs, so --help stays quick
+    from recpilot.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +47,10 @@ def simulate_cmd(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Run N simulated dialogues against an agent; resumable (re-run with the same --out)."""
+    from pydantic import ValidationError
+
     from recpilot.ingest import ensure_catalog
+    from recpilot.settings import LLMSettings
     from recpilot.simulator.models import RunConfig
     from recpilot.simulator.runner import DIALOGUES, REPORT, SUMMARY, read_records, run_simulation
 
