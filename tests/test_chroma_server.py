@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_grounded
+from test_ingest import BOOKS
 
 from recpilot.agent.agent import RecPilot
 from recpilot.catalog import load_catalog
@@ -19,32 +20,7 @@ from recpilot.vectorstore import get_client
 
 pytestmark = pytest.mark.slow
 
-BOOKS = [
-    {"id": "b1", "title": "The Silver Road", "authors": "Ann Vale", "genres": "fantasy|adventure",
-     "year": "1994", "average_rating": "4.1",
-     "description": "A young cartographer walks the silver road to map a kingdom whose borders keep moving."},
-    {"id": "b2", "title": "Glass Harbour", "authors": "Bo Lind|Cy Moor", "genres": "mystery|crime",
-     "year": "2003", "average_rating": "3.8",
-     "description": "A harbour inspector investigates a string of drownings in a town made of glass and fog."},
-    {"id": "b3", "title": "Orbit of Ash", "authors": "Dee Park", "genres": "science fiction|thriller",
-     "year": "2015", "average_rating": "4.4",
-     "description": "A salvage crew finds a derelict warship drifting around a dead sun, and something wakes."},
-    {"id": "b4", "title": "The Baker's Year", "authors": "Eli Stone", "genres": "romance|comedy",
-     "year": "2011", "average_rating": "3.9",
-     "description": "A burnt-out chef inherits a village bakery and a feud with the florist across the lane."},
-    {"id": "b5", "title": "Wolves of Thren", "authors": "Ann Vale", "genres": "fantasy|war",
-     "year": "1998", "average_rating": "4.2",
-     "description": "Two exiled princes raise an army of outcasts to take back a frozen northern throne."},
-    {"id": "b6", "title": "Quiet Numbers", "authors": "Fay Ruiz", "genres": "literary fiction",
-     "year": "1987", "average_rating": "3.6",
-     "description": "An accountant in a small town keeps a secret ledger of everything the neighbours owe."},
-    {"id": "b7", "title": "Lanterns Below", "authors": "Gus Hale", "genres": "horror|mystery",
-     "year": "2019", "average_rating": "3.7",
-     "description": "Miners hear singing in the deepest shaft, and one by one the lanterns go out below."},
-    {"id": "b8", "title": "A Garden for Otters", "authors": "Hana Ito", "genres": "children's|animals",
-     "year": "2008", "average_rating": "4.5",
-     "description": "A family of otters builds a garden on a riverbank and learns to share it with herons."},
-]
+# the eight books of tests/test_ingest.py, ingested here into a chromadb server
 FANTASY = {"b1", "b5"}
 
 
