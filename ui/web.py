@@ -36,7 +36,7 @@ from recpilot.memory.sessions import Session
 from recpilot.preferences import CHIP_GROUPS
 from recpilot.ui.service import Service
 from recpilot.ui.text import reply_markdown
-from recpilot.ui.web_style import SYNC_URL_JS
+from recpilot.ui.web_style import CLEAR_BOX_JS, SYNC_URL_JS
 
 log = logging.getLogger("recpilot.web")
 
@@ -180,7 +180,7 @@ class WebPage:
         """A turn, with a status line per step while it runs (a generator: Gradio streams each yield)."""
         text = (text or "").strip()
         if not text:
-            yield gr.skip(), "", "Type a message first.", sid, owner, view
+            yield gr.skip(), gr.skip(), "Type a message first.", sid, owner, view
             return
         token = uuid.uuid4().hex
         try:
@@ -192,7 +192,7 @@ class WebPage:
             self.service.ensure_session(sid, user)
             with self._waiting_lock:
                 self._waiting.setdefault(sid, []).append((token, text))
-            yield self.live_history(sid, user), "", _working("Reading your message"), sid, user, gr.skip()
+            yield self.live_history(sid, user), gr.skip(), _working("Reading your message"), sid, user, gr.skip()
             yield from self._turn(text, user, sid, token=token)
         except Exception as exc:
             self._done(sid, token)
@@ -283,8 +283,8 @@ class WebPage:
                 if line:
                     done.append(line)
                 if not isinstance(step, ReplyStep):
-                    yield self.live_history(sid, user, typing=True), "", _working(" · ".join(done)), sid, user, \
-                        gr.skip()
+                    yield self.live_history(sid, user, typing=True), gr.skip(), _working(" · ".join(done)), sid, \
+                        user, gr.skip()
         finally:
             if token:
                 self._done(sid, token)
@@ -295,7 +295,7 @@ class WebPage:
         took = _duration(result.usage.latency_ms)
         status = f"✓ {len(result.items)} recommendations in {took}{notes}" if result.items else \
             f"✓ answered in {took}{notes}"
-        yield self.live_history(sid, user), "", status, sid, user, self.view(session, cards)
+        yield self.live_history(sid, user), gr.skip(), status, sid, user, self.view(session, cards)
 
     def _rerun(self, user: str, sid: str, action: str):
         """Recommends again from the edited state; the conversation shows the click, not words."""
@@ -521,8 +521,11 @@ def build_web(service: Service, login_required: bool = False) -> gr.Blocks:
         # status line and the typing indicator say what is happening
         sync_url = {"fn": None, "inputs": [session_box, user], "js": SYNC_URL_JS, "show_progress": "hidden"}
         refresh_past = {"fn": page.past, "inputs": [user], "outputs": [past], "show_progress": "hidden"}
+        # the box is emptied in the browser the moment a message is sent, never by the server (a
+        # late answer would wipe what the user has started typing since)
         turn_io = {"inputs": [msg, user, owner, session_box, draft, chat, view],
                    "outputs": [chat, msg, status, session_box, owner, view], "show_progress": "hidden",
+                   "js": CLEAR_BOX_JS,
                    "trigger_mode": "multiple"}
         redraw = {"fn": page.refresh, "inputs": [session_box, user], "outputs": [chat], "show_progress": "hidden"}
         for event in (send.click, msg.submit):

@@ -68,6 +68,18 @@ CSS = """
 .rp-chip-set_aside { background: #ffffff !important; color: #64748b !important; border: 1px dashed #94a3b8 !important; }
 """
 
+#: on sending: empties the message box at once (the handler still gets the text)
+CLEAR_BOX_JS = """
+(...args) => {
+  const box = document.querySelector('#rp-msg textarea');
+  if (box && box.value === args[0]) {
+    box.value = '';
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+  return args;
+}
+"""
+
 #: after each change of session: ``?session=ID`` in the address bar (who the user is comes from
 #: the login or this browser's storage, never from the address, so a shared link borrows nothing)
 SYNC_URL_JS = """
