@@ -8,8 +8,9 @@
   (the token names the user; an ``X-User-Id`` naming someone else is refused).
 - Request bodies larger than ``server.max_body_bytes`` get 413 before they are read in full;
   JSON bodies are checked off the event loop (``ui/limits.py``) and refused with 422.
-- ``/v1`` and ``/mcp`` answer only Host names the server expects (421 otherwise): on loopback,
-  loopback names, so a web page cannot reach a local server by DNS rebinding.
+- Every path (the API, MCP and the page) answers only Host names the server expects (421
+  otherwise): on loopback, loopback names, so a web page cannot reach a local server by DNS
+  rebinding.
 - Per-user and per-address rate limits: 429 with Retry-After.
 """
 
