@@ -85,22 +85,6 @@ def test_session_store_get_or_create_keeps_a_chosen_id(store):
     assert fresh.id != "my-session"
 
 
-def test_session_store_lists_by_user_newest_first(store):
-    a1 = store.create("alice", "demo")
-    b1 = store.create("bob", "movies")
-    a2 = store.create("alice", "demo")
-    a1.turns.append(TurnRecord(user="hello again"))
-    store.save(a1)  # a1 is now the most recently updated
-
-    alice = store.list("alice")
-    assert [s.id for s in alice] == [a1.id, a2.id]
-    assert alice[0].turns == 1 and alice[0].catalog == "demo"
-    assert [s.id for s in store.list("bob")] == [b1.id]
-    assert {s.id for s in store.list()} == {a1.id, a2.id, b1.id}
-    assert store.list("carol") == []
-    assert len(store.list(limit=2)) == 2
-
-
 def test_session_store_logs_calls_per_session(settings, store):
     s1 = store.create("alice", "demo")
     s2 = store.create("alice", "demo")

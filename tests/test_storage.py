@@ -552,6 +552,7 @@ def test_list_gives_a_users_sessions_newest_first_and_no_one_elses(store):
     assert [s.id for s in alice] == [a1.id, a2.id]
     assert alice[0].turns == 1 and alice[0].catalog == "demo" and alice[0].user_id == "alice"
     assert [s.id for s in store.list("bob")] == [b1.id]
+    assert {s.id for s in store.list()} == {a1.id, a2.id, b1.id}  # everyone's, without a user
     assert store.list("carol") == []
     assert [s.id for s in store.list(limit=1)] == [a1.id]
 
