@@ -282,6 +282,9 @@ def test_web_a_message_typed_during_a_turn_arrives_and_clicks_are_not_user_messa
     sid = page.locator("#rp-session input, #rp-session textarea").input_value()
     turns = httpx.get(f"{web_server.url}/v1/sessions/{sid}", headers={"X-User-Id": user}).json()["turns"]
     assert [t["user"] for t in turns] == ["a horror novel from after 2000", "nothing by Stephen King"]
+    # the second turn is stored before its last output reaches the page: a click now would race it
+    page.wait_for_function("ids => [...document.querySelectorAll('.rp-card-body')]"
+                           ".map(e => e.dataset.itemId).join() === ids", arg=",".join(turns[-1]["items"]))
 
     before = ",".join(_card_ids(page))
     page.locator(".rp-chip", has_text="genres is horror").click()
