@@ -1,7 +1,8 @@
-"""The distilled parser: a small torch model between the rules and the LLM.
+"""The distilled parser: a small model between the rules and the LLM (trained in torch by
+``recpilot.training.distillation``, run here in numpy).
 
 It reads a message the rules could not fully explain (``RuleParse.needs_llm``) and predicts,
-in the label space of ``simulator.corpus.ParseLabel``: the intent, the kind values wanted and
+in the label space of ``training.corpus.ParseLabel``: the intent, the kind values wanted and
 not wanted, a popularity sort, and what the leftover words do (``noise`` to drop, ``wanted``
 to search for, ``unwanted`` to avoid). Inputs are the shipped sentence embeddings of the
 whole message and of its leftover words, plus two flags; heads are one hidden layer wide.
@@ -11,8 +12,8 @@ It is trained on simulated dialogues (``distillation.py``, ``recpilot train pars
 already read; otherwise the turn goes on to the LLM as before. So it can only skip LLM calls
 and drop or negate free words; it never overrides a rule's reading.
 
-Checkpoint: ``HOME/models/<catalog>/<version>/parser.pt`` (weights and label space) beside
-``parser.json`` (the training report). Without one, the parser shipped for the bundled demo
+Checkpoint: ``HOME/models/<catalog>/<version>/parser.npz`` (weights and label space; a legacy
+``parser.pt`` is read too) beside ``parser.json`` (the training report). Without one, the parser shipped for the bundled demo
 catalog (``recpilot/data/models/demo/``) is used when the catalog's content is the demo's.
 """
 
@@ -22,7 +23,6 @@ import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,9 +40,7 @@ from recpilot.agent.rules import RuleParse
 from recpilot.catalog import Catalog, kind_field
 from recpilot.errors import UserError
 from recpilot.preferences import Preference, StateUpdate
-
-if TYPE_CHECKING:
-    import torch
+from recpilot.weights import SUFFIX, WeightsError, load_weights, save_weights, weights_path
 
 CHECKPOINT = "parser"
 EMBED_DIM = 384
@@ -51,33 +49,31 @@ HIDDEN = 256
 _TAKE_OVER = {"chitchat", "out_of_domain"}
 
 
-def net(n_in: int, n_kinds: int, hidden: int = HIDDEN, dropout: float = 0.1):
-    """The model: one shared hidden layer, one linear head per slot."""
-    from torch import nn
-
-    class DistilledNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout))
-            self.intent = nn.Linear(hidden, len(INTENTS))
-            self.sort = nn.Linear(hidden, len(SORTS))
-            self.residual = nn.Linear(hidden, len(RESIDUALS))
-            self.kinds = nn.Linear(hidden, max(n_kinds, 1) * 3)  # per value: not said / wanted / not wanted
-            self.n_kinds = max(n_kinds, 1)
-
-        def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-            h = self.body(x)
-            return {"intent": self.intent(h), "sort": self.sort(h), "residual": self.residual(h),
-                    "kinds": self.kinds(h).view(-1, self.n_kinds, 3)}
-
-    return DistilledNet()
+#: the model's weights by torch's parameter names: ``body.0`` (the shared hidden layer), then
+#: one linear head each: ``intent``, ``sort``, ``residual``, ``kinds`` (per kind value: not
+#: said / wanted / not wanted); the mention head is ``0`` (hidden) and ``3`` (its classes)
+Weights = dict[str, np.ndarray]
 
 
-def mention_net(n_in: int = EMBED_DIM, hidden: int = 128, dropout: float = 0.1):
-    """The mention head: what the words around a named item say of it (neutral, liked, disliked)."""
-    from torch import nn
+def _linear(w: Weights, name: str, x: np.ndarray) -> np.ndarray:
+    return x @ w[f"{name}.weight"].T + w[f"{name}.bias"]
 
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, len(MENTION_CLASSES)))
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def head_logits(w: Weights, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Logits of each head for ``x`` (n, n_in); ``kinds`` is (n, n_kinds, 3)."""
+    h = np.maximum(_linear(w, "body.0", x), 0.0)
+    out = {name: _linear(w, name, h) for name in ("intent", "sort", "residual", "kinds")}
+    out["kinds"] = out["kinds"].reshape(len(x), -1, 3)
+    return out
+
+
+def mention_logits(w: Weights, x: np.ndarray) -> np.ndarray:
+    return _linear(w, "3", np.maximum(_linear(w, "0", x), 0.0))
 
 
 def featurize(catalog: Catalog, texts: list[str], leftovers: list[list[str]], shown: list[bool]) -> np.ndarray:
@@ -104,24 +100,17 @@ class Reading:
 
 
 class DistilledParser:
-    def __init__(self, model, kinds: list[str], kind_field_name: str | None, threshold: float = 0.9,
-                 meta: dict | None = None, mentions=None, mention_threshold: float = 0.6):
+    def __init__(self, model: Weights, kinds: list[str], kind_field_name: str | None, threshold: float = 0.9,
+                 meta: dict | None = None, mentions: Weights | None = None, mention_threshold: float = 0.6):
         self.model, self.kinds, self.kind_field = model, kinds, kind_field_name
         self.threshold, self.meta = threshold, meta or {}
         self.mentions = mentions  # the mention head, when trained
         self.mention_threshold = mention_threshold
-        self.model.eval()
-        if self.mentions is not None:
-            self.mentions.eval()
 
     # --- prediction ----------------------------------------------------------------------------
     def read(self, catalog: Catalog, texts: list[str], rules: list[RuleParse], shown: list[bool]) -> list[Reading]:
-        import torch
-
         x = featurize(catalog, texts, [leftover(r) for r in rules], shown)
-        with torch.no_grad():
-            out = self.model(torch.from_numpy(x))
-        probs = {k: torch.softmax(v, dim=-1).numpy() for k, v in out.items()}
+        probs = {k: _softmax(v) for k, v in head_logits(self.model, x).items()}
         readings = []
         for i in range(len(texts)):
             intent = INTENTS[int(probs["intent"][i].argmax())]
@@ -143,14 +132,11 @@ class DistilledParser:
 
     def read_mentions(self, catalog: Catalog, rule: RuleParse) -> list[tuple[int, str, float]]:
         """(mention index, class, probability) for every item the rules named without a cue."""
-        import torch
-
         todo = [i for i, m in enumerate(rule.mentions) if m.label is None]
         if self.mentions is None or not todo:
             return []
         x = catalog.embed([mention_window(rule, i) for i in todo]).astype(np.float32)
-        with torch.no_grad():
-            probs = torch.softmax(self.mentions(torch.from_numpy(x)), dim=-1).numpy()
+        probs = _softmax(mention_logits(self.mentions, x))
         return [(i, MENTION_CLASSES[int(p.argmax())], float(p.max())) for i, p in zip(todo, probs, strict=True)]
 
     def apply_mentions(self, readings: list[tuple[int, str, float]], rule: RuleParse) -> list[str]:
@@ -223,28 +209,28 @@ class DistilledParser:
 
     # --- persistence ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Written beside ``path``, then moved over it (like ``Ranker.save``)."""
-        import torch
-
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save({"state": self.model.state_dict(), "kinds": self.kinds, "kind_field": self.kind_field,
-                    "n_in": self.model.body[0].in_features, "hidden": self.model.body[0].out_features,
-                    "mentions": self.mentions.state_dict() if self.mentions is not None else None}, tmp)
-        tmp.replace(path)
+        """One ``.npz`` (``recpilot.weights``), written beside ``path`` and moved over it."""
+        header = {"format": 2, "kinds": self.kinds, "kind_field": self.kind_field,
+                  "mentions": self.mentions is not None}
+        arrays = {f"state/{k}": v for k, v in self.model.items()}
+        arrays.update({f"mentions/{k}": v for k, v in (self.mentions or {}).items()})
+        save_weights(path, header, arrays)
 
     @classmethod
     def load(cls, path: Path, threshold: float = 0.9, meta: dict | None = None,
              mention_threshold: float = 0.6) -> DistilledParser:
-        import torch
+        """From ``save``'s ``.npz``, or a legacy ``.pt`` (``torch.save`` of the same content)."""
+        header, arrays = load_weights(path)
 
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        model = net(blob["n_in"], len(blob["kinds"]), blob["hidden"])
-        model.load_state_dict(blob["state"])
-        mentions = None
-        if blob.get("mentions") is not None:
-            mentions = mention_net()
-            mentions.load_state_dict(blob["mentions"])
-        return cls(model, list(blob["kinds"]), blob["kind_field"], threshold, meta, mentions, mention_threshold)
+        def part(prefix: str) -> Weights:
+            return {k.removeprefix(prefix).lstrip("/"): v.astype(np.float32) for k, v in arrays.items()
+                    if k.startswith(prefix + "/")}
+
+        model, mentions = part("state"), part("mentions")
+        if "body.0.weight" not in model:
+            raise WeightsError(f"{path} holds no distilled parser")
+        return cls(model, list(header["kinds"]), header["kind_field"], threshold, meta, mentions or None,
+                   mention_threshold)
 
 
 def _has_structure(update: StateUpdate) -> bool:
@@ -265,7 +251,7 @@ def checkpoint_paths(settings, catalog: Catalog) -> tuple[Path, Path]:
     from recpilot.tools.rankers.checkpoint import checkpoint_dir
 
     folder = checkpoint_dir(settings, catalog)
-    return folder / f"{CHECKPOINT}.pt", folder / f"{CHECKPOINT}.json"
+    return folder / f"{CHECKPOINT}{SUFFIX}", folder / f"{CHECKPOINT}.json"
 
 
 def resolve_parser(settings, catalog: Catalog) -> tuple[Path, Path, str] | None:
@@ -274,13 +260,14 @@ def resolve_parser(settings, catalog: Catalog) -> tuple[Path, Path, str] | None:
     catalog's content (``"shipped"``), else None."""
     from recpilot.tools.rankers.checkpoint import shipped_dir
 
-    path, meta_path = checkpoint_paths(settings, catalog)
-    if path.exists() and meta_path.exists():
+    _, meta_path = checkpoint_paths(settings, catalog)
+    path = weights_path(meta_path.parent, CHECKPOINT)
+    if path is not None and meta_path.exists():
         return path, meta_path, "home"
     folder = shipped_dir(settings, catalog)
     if folder is not None:
-        path, meta_path = folder / f"{CHECKPOINT}.pt", folder / f"{CHECKPOINT}.json"
-        if path.exists() and meta_path.exists():
+        path, meta_path = weights_path(folder, CHECKPOINT), folder / f"{CHECKPOINT}.json"
+        if path is not None and meta_path.exists():
             return path, meta_path, "shipped"
     return None
 
@@ -311,7 +298,7 @@ def _load(settings, catalog: Catalog, path: Path, meta_path: Path) -> DistilledP
         meta = json.loads(meta_path.read_text())
         learned = settings.learned
         parser = DistilledParser.load(path, learned.parser_confidence, meta, learned.mention_confidence)
-    except Exception as exc:  # a truncated or foreign file fails in json, zip or torch
+    except Exception as exc:  # a truncated or foreign file fails in json, zip or numpy
         raise UserError(f"cannot read the distilled parser at {path}: {exc}") from exc
     if meta.get("content_hash") != catalog_hash(settings, catalog) or parser.kinds != kinds_of(catalog)[1]:
         raise UserError(f"the distilled parser at {path} was trained on other catalog content; "

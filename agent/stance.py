@@ -105,11 +105,8 @@ class Featurizer:
                                     for c in range(len(CLASSES))])
 
     @classmethod
-    def build(cls, fs: FeatureSet, embedder=None) -> Featurizer:
-        """The prototypes embedded from ``stance_lexicon`` (training time)."""
-        from recpilot.agent.stance_lexicon import prototypes
-
-        texts = prototypes()
+    def build(cls, fs: FeatureSet, texts: dict[str, list[str]], embedder=None) -> Featurizer:
+        """``texts``, prototype sentences by class, embedded (training time)."""
         embedder = embedder or _embedder()
         # stored as float16: train on the same rounded values that will be loaded
         vectors = embedder.embed([t for c in CLASSES for t in texts[c]]).astype(np.float16).astype(np.float32)
@@ -237,7 +234,7 @@ class StanceModel:
     def save(self, path: Path) -> Path:
         """Writes ``path`` (.npz) then its .json, each atomically; the json names the npz's
         checksum, so a pair from two different runs is refused at load."""
-        from recpilot.tools.rankers.checkpoint import atomic_write
+        from recpilot.weights import atomic_write
 
         buf = io.BytesIO()
         np.savez_compressed(buf, weights=self.weights, bias=self.bias, mean=self.mean, scale=self.scale,

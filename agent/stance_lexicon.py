@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 
-from recpilot.simulator import phrasebook
-
 CONTRAST = re.compile(r"\b(?:but|though|although|however|whereas|except|yet)\b", re.I)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
@@ -81,15 +79,6 @@ REACTIONS = {
         "What else do you have?", "Is that the one with the twist ending?", "I don't know that one.",
     ],
 }
-_POOLS = {"liked": "item_liked", "disliked": "item_disliked", "neutral": "item_neutral"}
-
-
-def prototypes() -> dict[str, list[str]]:
-    """Prototype sentences by stance, the item as "it"."""
-    return {c: [t.format(x="it") for t in phrasebook.split_pool(pool, "train")] + REACTIONS[c]
-            for c, pool in _POOLS.items()}
-
-
 # Idioms whose words say the opposite of what they mean ("couldn't put it down" has a negation
 # and no positive word), said in plain words before anything reads the context. From issue 10's
 # examples of how readers write, not from the ReDial messages the model is scored on.

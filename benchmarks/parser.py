@@ -29,7 +29,6 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200, help="held-out messages the rules would send to the LLM")
     args = ap.parse_args()
 
-    from recpilot.agent.distillation import slot_scores
     from recpilot.agent.distilled import checkpoint_paths, load_distilled
     from recpilot.agent.parse_labels import rule_label
     from recpilot.agent.parser import Parser
@@ -37,7 +36,8 @@ def main() -> None:
     from recpilot.ingest import ensure_catalog
     from recpilot.llm.base import build_chat_model
     from recpilot.settings import Settings
-    from recpilot.simulator import corpus
+    from recpilot.training import corpus
+    from recpilot.training.distillation import slot_scores
 
     settings = Settings(home=args.home, catalog=args.catalog)
     catalog = ensure_catalog(settings)

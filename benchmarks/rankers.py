@@ -41,7 +41,7 @@ from recpilot.tools.rank import PreferenceScorer  # noqa: E402
 from recpilot.tools.rankers.data import positives  # noqa: E402
 from recpilot.tools.rankers.factory import RANKERS, make_ranker  # noqa: E402
 from recpilot.tools.rankers.scorer import TrainedScorer  # noqa: E402
-from recpilot.tools.rankers.train import train_ranker  # noqa: E402
+from recpilot.training.rankers import train_ranker  # noqa: E402
 
 
 def cpu_seconds() -> float:

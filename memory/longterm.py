@@ -124,22 +124,34 @@ class LongTermMemory:
             return 0
         rows = [{"id": i, "u": user_id, "c": catalog, "k": e.kind, "f": e.field, "v": e.value, "t": e.text,
                  "s": e.session_id, "at": e.at} for i, e in by_id.items()]
+        ids = list(by_id)
+        with self.engine.connect() as conn:
+            known = dict(conn.execute(text(
+                f"SELECT id, text FROM memories WHERE user_id = :u AND id IN ({', '.join(f':i{n}' for n in range(len(ids)))})"),
+                {"u": user_id, **{f"i{n}": i for n, i in enumerate(ids)}}).fetchall())
+        # only new or reworded entries are embedded (most turns restate what is stored, and opening
+        # the vector store is most of a one-turn command's time); vectors go before their rows, so
+        # an interruption leaves a row-less vector (never recalled, rewritten next time), never a
+        # row whose vector is missing or stale
+        changed = [i for i, e in by_id.items() if known.get(i) != e.text]
+        if changed:
+            self.collection.upsert(ids=changed, documents=[by_id[i].text for i in changed],
+                                   metadatas=[{"user_id": user_id, "catalog": catalog} for _ in changed])
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
             conn.execute(text(
                 "INSERT INTO memories (id, user_id, catalog, kind, field, value, text, session_id, at) "
                 "VALUES (:id, :u, :c, :k, :f, :v, :t, :s, :at) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
                 "field = excluded.field, value = excluded.value, text = excluded.text, "
                 "session_id = excluded.session_id, at = excluded.at"), rows)
-        self.collection.upsert(ids=list(by_id), documents=[e.text for e in by_id.values()],
-                               metadatas=[{"user_id": user_id, "catalog": catalog} for _ in by_id])
         return len(by_id)
 
     def recall(self, user_id: str, catalog: str, query: str | None = None, limit: int = 20,
                exclude_session: str | None = None) -> list[MemoryEntry]:
         """The user's entries for ``catalog``: newest first, or the closest to ``query`` first."""
-        if self._adopted() and not self._has_entries(user_id, catalog):
-            return []  # a new user: no need to open the vector store (a second, at start)
-        collection = self.collection  # first use adopts entries from before the table
+        if not self._adopted():
+            self.collection  # noqa: B018  (opening it adopts the entries from before the table)
+        if not self._has_entries(user_id, catalog):
+            return []
         sql = "SELECT id, kind, field, value, text, session_id, at FROM memories WHERE user_id = :u AND catalog = :c"
         args: dict = {"u": user_id, "c": catalog}
         if exclude_session:
@@ -147,7 +159,8 @@ class LongTermMemory:
             args["s"] = exclude_session
         scores: dict[str, float] = {}
         if query:
-            res = collection.query(query_texts=[query], n_results=max(limit * 3, 10),
+            # only a query needs the vector store (opening it takes about a second)
+            res = self.collection.query(query_texts=[query], n_results=max(limit * 3, 10),
                                         where={"$and": [{"user_id": user_id}, {"catalog": catalog}]},
                                         include=["distances"])
             scores = {i: round(1 - d, 4) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)}

@@ -168,6 +168,18 @@ class Catalog:
             return values >= float(c.value) if c.op == "gte" else values <= float(c.value)
 
     # --- vector store ---------------------------------------------------------------------------
+    def exact_nearest(self, qvec: np.ndarray, limit: int, rows: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``limit`` rows (of ``rows``, default all) closest to ``qvec`` by cosine, best first,
+        with their similarities, from the in-memory vectors; None when there are more candidates
+        than ``vector_store.exact_scan_max`` (then the vector store's index answers)."""
+        candidates = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        if len(candidates) > self.settings.vector_store.exact_scan_max:
+            return None
+        sims = np.asarray(self.embeddings[candidates] @ qvec) if len(candidates) else np.zeros(0)
+        order = np.argsort(-sims, kind="stable")[:limit]
+        return candidates[order], sims[order]
+
     @property
     def collection(self):
         if self._collection is None:

@@ -54,6 +54,10 @@ class VectorStoreSettings(BaseModel):
 
     host: str | None = Field(None, description="chromadb server host; unset: embedded on-disk store")
     port: int = Field(8000, ge=1, le=65535)
+    exact_scan_max: int = Field(
+        20_000, ge=0, description="a search over at most this many items (after hard constraints) scans the "
+        "catalog's vectors exactly instead of querying the vector store's approximate index: exact, and "
+        "faster on small sets; 0: always the vector store")
 
 
 class ServerSettings(BaseModel):

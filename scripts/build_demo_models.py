@@ -8,9 +8,9 @@ It ingests the shipped demo data into a temporary home, trains exactly what
 ``recpilot train ranker --model slim`` and ``recpilot train parser`` train there (seed 0, the
 same split, corpus and options), and writes into the output folder:
 
-- ``slim.pt`` / ``slim.json``: the ranker, stored compactly (neighbour rows as int16, weights
+- ``slim.npz`` / ``slim.json``: the ranker, stored compactly (neighbour rows as int16, weights
   as float16; they load back into the usual float32 model) and its report, scored as stored;
-- ``parser.pt`` / ``parser.json``: the distilled parser and its report;
+- ``parser.npz`` / ``parser.json``: the distilled parser and its report;
 - ``manifest.json``: the catalog content hash, item count and ratings digest the models were
   trained on (a catalog with any other content does not use them), the files' sha256, and
   how they were built; ``README.md``: what they are and their licence.
@@ -49,8 +49,8 @@ then take precedence; `RECPILOT_LEARNED__SHIPPED=false` leaves these unused.
 
 | file | what |
 |---|---|
-| `slim.pt`, `slim.json` | the SLIM ranker (`recpilot train ranker --model slim`, seed 0), neighbour rows stored as int16 and weights as float16; its report, scored as stored |
-| `parser.pt`, `parser.json` | the distilled parser (`recpilot train parser`, seed 0) and its held-out report |
+| `slim.npz`, `slim.json` | the SLIM ranker (`recpilot train ranker --model slim`, seed 0), neighbour rows stored as int16 and weights as float16; its report, scored as stored |
+| `parser.npz`, `parser.json` | the distilled parser (`recpilot train parser`, seed 0) and its held-out report |
 | `manifest.json` | what they were trained on and how they were built, with each file's sha256 |
 
 Rebuild after the demo data or the training code changes (`tests/test_shipped_models.py`
@@ -79,27 +79,25 @@ def _clean(report: dict) -> dict:
 
 def build_ranker(settings, catalog, out: Path, seed: int) -> dict:
     """Trains slim as ``recpilot train ranker --model slim`` does, stores it compactly in ``out``."""
-    import torch
+    import numpy as np
 
     from recpilot.tools.rankers.base import Ranker
-    from recpilot.tools.rankers.checkpoint import atomic_write, catalog_hash, interactions_hash
-    from recpilot.tools.rankers.train import catalog_split, evaluate_on, train_ranker
+    from recpilot.tools.rankers.checkpoint import catalog_hash, interactions_hash
+    from recpilot.training.rankers import catalog_split, evaluate_on, train_ranker
+    from recpilot.weights import atomic_write, load_weights, save_weights
 
     t0 = time.perf_counter()
     report = train_ranker(settings, catalog, "slim", seed=seed, on_phase=lambda m: print(f"  {m}", flush=True))
-    blob = torch.load(report["checkpoint"], map_location="cpu", weights_only=True)
-    state = blob["state"]
-    index = torch.int16 if len(catalog) <= torch.iinfo(torch.int16).max else torch.int32
-    state["neighbours"] = state["neighbours"].to(index)
-    state["weight"] = state["weight"].to(torch.float16)
-    tmp = out / "slim.pt.tmp"
-    torch.save(blob, tmp)
-    os.replace(tmp, out / "slim.pt")
-    stored = evaluate_on(Ranker.load(out / "slim.pt"), catalog_split(catalog, seed))
+    header, arrays = load_weights(Path(report["checkpoint"]))
+    index = np.int16 if len(catalog) <= np.iinfo(np.int16).max else np.int32
+    arrays["state/neighbours"] = arrays["state/neighbours"].astype(index)
+    arrays["state/weight"] = arrays["state/weight"].astype(np.float16)
+    save_weights(out / "slim.npz", header, arrays)
+    stored = evaluate_on(Ranker.load(out / "slim.npz"), catalog_split(catalog, seed))
     meta = {
         **_clean(report), **{k: stored[k] for k in ("hr@10", "ndcg@10", "recall@50")},
         "full_precision": {k: report[k] for k in ("hr@10", "ndcg@10", "recall@50")},
-        "storage": f"neighbours {str(index).split('.')[-1]}, weights float16",
+        "storage": f"neighbours {np.dtype(index).name}, weights float16",
         "model": "slim", "catalog": catalog.name, "content_hash": catalog_hash(settings, catalog),
         "interactions_hash": interactions_hash(catalog), "n_items": len(catalog),
         "build_seconds": round(time.perf_counter() - t0, 1),
@@ -110,14 +108,15 @@ def build_ranker(settings, catalog, out: Path, seed: int) -> dict:
 
 def build_parser(settings, catalog, out: Path, seed: int, examples: int, heldout: int, epochs: int) -> dict:
     """Trains the distilled parser as ``recpilot train parser`` does and copies it to ``out``."""
-    from recpilot.agent.distillation import train_parser
-    from recpilot.tools.rankers.checkpoint import atomic_write, catalog_hash
+    from recpilot.tools.rankers.checkpoint import catalog_hash
+    from recpilot.training.distillation import train_parser
+    from recpilot.weights import atomic_write
 
     t0 = time.perf_counter()
     report = train_parser(settings, catalog, examples=examples, heldout=heldout, epochs=epochs, seed=seed,
                           on_phase=lambda m: print(f"  {m}", flush=True))
-    shutil.copyfile(report["checkpoint"], out / "parser.pt.tmp")
-    os.replace(out / "parser.pt.tmp", out / "parser.pt")
+    shutil.copyfile(report["checkpoint"], out / "parser.npz.tmp")
+    os.replace(out / "parser.npz.tmp", out / "parser.npz")
     meta = {**_clean(report), "catalog": catalog.name, "content_hash": catalog_hash(settings, catalog),
             "build_seconds": round(time.perf_counter() - t0, 1)}
     atomic_write(out / "parser.json", json.dumps(meta, indent=2))
@@ -143,11 +142,14 @@ def main() -> None:
     from recpilot.catalog import load_catalog
     from recpilot.ingest import DEMO_DIR, ingest_demo
     from recpilot.settings import LearnedSettings, LLMSettings, Settings
-    from recpilot.tools.rankers.checkpoint import atomic_write, catalog_hash, interactions_hash
+    from recpilot.tools.rankers.checkpoint import catalog_hash, interactions_hash
+    from recpilot.weights import atomic_write
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    for legacy in ("slim.pt", "parser.pt"):  # the format before .npz
+        (args.out / legacy).unlink(missing_ok=True)
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="recpilot-demo-models-") as tmp:
         home = args.home or Path(tmp)
@@ -164,7 +166,7 @@ def main() -> None:
             built["parser"] = build_parser(settings, catalog, args.out, args.seed, args.examples, args.heldout,
                                            args.epochs)
         files = {name: {"sha256": sha256(args.out / name), "bytes": (args.out / name).stat().st_size}
-                 for name in ("slim.pt", "slim.json", "parser.pt", "parser.json") if (args.out / name).exists()}
+                 for name in ("slim.npz", "slim.json", "parser.npz", "parser.json") if (args.out / name).exists()}
         manifest = {
             "catalog": catalog.name, "content_hash": catalog_hash(settings, catalog), "n_items": len(catalog),
             "interactions_hash": interactions_hash(catalog), "ranker": "slim", "parser": "parser",

@@ -23,26 +23,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from recpilot.scores import f1, prf
+
 KS = (1, 10, 50)
-
-
-class PRF(BaseModel):
-    precision: float
-    recall: float
-    f1: float
-    tp: int
-    fp: int
-    fn: int
-
-
-def _f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-def prf(tp: int, fp: int, fn: int) -> PRF:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return PRF(precision=round(p, 4), recall=round(r, 4), f1=round(_f1(tp, fp, fn), 4), tp=tp, fp=fp, fn=fn)
 
 
 class ParserCounts(BaseModel):
@@ -59,7 +42,7 @@ class ParserCounts(BaseModel):
 
     def scores(self) -> dict:
         return {"liked": prf(*self.liked).model_dump(), "disliked": prf(*self.disliked).model_dump(),
-                "macro_f1": round((_f1(*self.liked) + _f1(*self.disliked)) / 2, 4)}
+                "macro_f1": round((f1(*self.liked) + f1(*self.disliked)) / 2, 4)}
 
 
 def score_preferences(labels: dict[str, int], mentioned: set[str], liked: set[str], disliked: set[str],

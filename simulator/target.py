@@ -123,7 +123,7 @@ _splits_lock = threading.Lock()
 def heldout_split(catalog: Catalog, seed: int = 0) -> HeldoutSplit:
     """``catalog_split(catalog, seed)`` (the trained ranker's split), cached per catalog version
     and seed: every dialogue of a run draws from it and the demo has ~300k ratings."""
-    from recpilot.tools.rankers.train import catalog_split  # imports torch: only for this mode
+    from recpilot.training.rankers import catalog_split  # imports torch: only for this mode
 
     key = (catalog.name, catalog.version, seed)
     with _splits_lock:

@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 import logging
 
+import numpy as np
 import pytest
 
-from recpilot.agent.distillation import parse_all, slot_scores, train_parser
 from recpilot.agent.distilled import (
     DistilledParser,
     checkpoint_paths,
     kinds_of,
     load_distilled,
-    mention_net,
-    net,
 )
 from recpilot.agent.parse_labels import (
     INTENTS,
@@ -31,7 +29,9 @@ from recpilot.agent.parser import Parser
 from recpilot.agent.rules import ParseContext
 from recpilot.catalog import load_catalog
 from recpilot.settings import LearnedSettings, LLMSettings, Settings
-from recpilot.simulator import corpus, phrasebook
+from recpilot.simulator import phrasebook
+from recpilot.training import corpus
+from recpilot.training.distillation import parse_all, slot_scores, train_parser
 
 
 @pytest.fixture(scope="module")
@@ -151,25 +151,30 @@ def test_the_switch_and_a_broken_checkpoint_fall_back_to_no_model(trained, tmp_p
 
 
 # --- between the rules and the LLM --------------------------------------------------------------------
-def fixed(catalog, intent="refine", residual="noise", sort="none", sure=8.0, threshold=0.9, kinds: dict | None = None):
-    """A real DistilledNet whose output ignores its input (zero weights, chosen biases): control
-    flow tests need to know what the model says."""
-    import torch
+def _zeros(shapes: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:
+    """Linear layers (name: (out, in)) with zero weights and biases."""
+    out = {}
+    for name, (n_out, n_in) in shapes.items():
+        out[f"{name}.weight"] = np.zeros((n_out, n_in), np.float32)
+        out[f"{name}.bias"] = np.zeros(n_out, np.float32)
+    return out
 
+
+def fixed(catalog, intent="refine", residual="noise", sort="none", sure=8.0, threshold=0.9, kinds: dict | None = None):
+    """A parser whose output ignores its input (zero weights, chosen biases): control flow
+    tests need to know what the model says."""
     kf, values = kinds_of(catalog)
-    model = net(2 * 384 + 2, len(values))
-    with torch.no_grad():
-        for layer in (model.intent, model.sort, model.residual, model.kinds):
-            layer.weight.zero_()
-            layer.bias.zero_()
-        model.intent.bias[INTENTS.index(intent)] = sure
-        model.sort.bias[SORTS.index(sort)] = sure
-        model.residual.bias[RESIDUALS.index(residual)] = sure
-        bias = model.kinds.bias.view(-1, 3)
-        bias[:, 0] = sure
-        for value, cls in (kinds or {}).items():
-            bias[values.index(value), 0] = 0.0
-            bias[values.index(value), cls] = sure
+    hidden = 16
+    model = _zeros({"body.0": (hidden, 2 * 384 + 2), "intent": (len(INTENTS), hidden), "sort": (len(SORTS), hidden),
+                    "residual": (len(RESIDUALS), hidden), "kinds": (len(values) * 3, hidden)})
+    model["intent.bias"][INTENTS.index(intent)] = sure
+    model["sort.bias"][SORTS.index(sort)] = sure
+    model["residual.bias"][RESIDUALS.index(residual)] = sure
+    bias = model["kinds.bias"].reshape(-1, 3)  # a view: writes go into the model
+    bias[:, 0] = sure
+    for value, cls in (kinds or {}).items():
+        bias[values.index(value), 0] = 0.0
+        bias[values.index(value), cls] = sure
     return DistilledParser(model, values, kf, threshold)
 
 
@@ -267,16 +272,10 @@ def test_the_trained_model_reads_messages_in_the_agent_turn_loop(trained):
 # --- items named in a message ---------------------------------------------------------------------
 def with_mentions(catalog, cls: str, sure: float = 8.0, threshold: float = 0.9) -> DistilledParser:
     """``fixed`` plus a mention head that always says ``cls`` (zero weights, one bias)."""
-    import torch
-
     parser = fixed(catalog, threshold=threshold)
-    head = mention_net()
-    with torch.no_grad():
-        for layer in (head[0], head[3]):
-            layer.weight.zero_()
-            layer.bias.zero_()
-        head[3].bias[MENTION_CLASSES.index(cls)] = sure
-    parser.mentions = head.eval()
+    head = _zeros({"0": (8, 384), "3": (len(MENTION_CLASSES), 8)})
+    head["3.bias"][MENTION_CLASSES.index(cls)] = sure
+    parser.mentions = head
     return parser
 
 

@@ -28,10 +28,9 @@ from recpilot.simulator.target import (
 )
 from recpilot.simulator.users import RuleSimulator
 from recpilot.tools.context import ToolContext
-from recpilot.tools.rankers.checkpoint import save_checkpoint
 from recpilot.tools.rankers.factory import make_ranker
 from recpilot.tools.rankers.scorer import TrainedScorer
-from recpilot.tools.rankers.train import catalog_split
+from recpilot.training.rankers import catalog_split, save_checkpoint
 
 HP1, HP2 = "2", "23"  # Harry Potter #1 and #2 in goodbooks
 SPLIT_SEED = 3

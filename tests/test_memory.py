@@ -156,6 +156,18 @@ def test_longterm_memory_survives_a_new_instance(settings):
     assert len(LongTermMemory(settings).recall("alice", "demo")) == 6
 
 
+def test_longterm_restating_known_taste_and_recalling_the_newest_leave_the_vector_store_closed(settings):
+    """Opening chromadb is most of a one-turn command's time: only new wording is embedded, and
+    only a recall by query searches vectors."""
+    LongTermMemory(settings).remember("alice", "s1", "demo", fantasy_state())
+    again = LongTermMemory(settings)
+    assert again.remember("alice", "s2", "demo", fantasy_state()) == 6
+    assert len(again.recall("alice", "demo")) == 6
+    assert again._collection is None
+    assert again.recall("alice", "demo", query="fantasy books")  # a query does search
+    assert again._collection is not None
+
+
 def test_longterm_users_are_isolated(settings):
     memory = LongTermMemory(settings)
     memory.remember("alice", "s1", "demo", fantasy_state())

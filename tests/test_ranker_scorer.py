@@ -14,10 +14,11 @@ from recpilot.settings import LLMSettings, Settings
 from recpilot.tools.context import ToolContext
 from recpilot.tools.models import RankArgs
 from recpilot.tools.rank import PreferenceScorer, rank_items
-from recpilot.tools.rankers.checkpoint import checkpoint_dir, save_checkpoint
+from recpilot.tools.rankers.checkpoint import checkpoint_dir
 from recpilot.tools.rankers.data import positives
 from recpilot.tools.rankers.factory import make_ranker
 from recpilot.tools.rankers.scorer import NO_RANKER_NOTE, TrainedScorer, load_scorer
+from recpilot.training.rankers import save_checkpoint
 
 HP1, HP2 = "2", "23"  # Harry Potter #1 and #2 in goodbooks
 
@@ -120,7 +121,7 @@ def test_load_scorer_is_none_without_a_checkpoint(models_home):
 def test_load_scorer_loads_the_active_checkpoint_of_this_catalog_version(models_home, knn):
     catalog = load_catalog(models_home)
     path = save_checkpoint(models_home, catalog, knn, {"hr@10": 0.5})
-    assert path == checkpoint_dir(models_home, catalog) / "itemknn.pt"
+    assert path == checkpoint_dir(models_home, catalog) / "itemknn.npz"
     assert (path.parent / "ACTIVE").read_text() == "itemknn"
     scorer = load_scorer(models_home, catalog)
     assert isinstance(scorer, TrainedScorer) and scorer.name == "itemknn+preference"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from recpilot.catalog import Interactions
 from recpilot.errors import UserError
@@ -82,8 +81,8 @@ class TestRankerContract:
         np.testing.assert_array_equal(again.score(split.train, users=users), fitted.score(split.train, users=users))
 
     def test_save_load_round_trip(self, fitted, split, tmp_path):
-        fitted.save(tmp_path / "model.pt")
-        loaded = Ranker.load(tmp_path / "model.pt")
+        fitted.save(tmp_path / "model.npz")
+        loaded = Ranker.load(tmp_path / "model.npz")
         assert type(loaded) is type(fitted) and loaded.options == fitted.options
         users = np.arange(N_USERS)
         np.testing.assert_array_equal(loaded.score(split.train, users=users), fitted.score(split.train, users=users))
@@ -196,7 +195,7 @@ def test_useritems_dense_transpose_and_union():
 
 # --- metrics ----------------------------------------------------------------------------------
 def test_topk_metrics_match_hand_computed_values():
-    relevant = torch.zeros(2, 60)
+    relevant = np.zeros((2, 60), dtype=np.float32)
     relevant[0, [5, 7]] = 1  # found at ranks 1 and 12
     relevant[1, [59]] = 1  # never in the top 50
     top = np.array([[5] + list(range(8, 18)) + [7] + list(range(18, 56)),
@@ -220,7 +219,7 @@ class _Oracle(Ranker):
         return None
 
     def _score(self, histories, users, items):
-        return self.answers.dense(users).numpy()[:, items]
+        return self.answers.dense(users)[:, items]
 
     def _item_similarity(self, items, candidates):
         return np.zeros((len(items), len(candidates)))
@@ -241,3 +240,38 @@ def test_evaluate_gives_a_perfect_ranker_full_marks(split):
     oracle.fit(split.train)
     m = evaluate(oracle, split.train, split.test, split.train.union(split.valid))
     assert m == {"hr@10": 1.0, "ndcg@10": 1.0, "recall@50": 1.0, "users": N_USERS}
+
+
+# --- files ------------------------------------------------------------------------------------
+def test_a_checkpoint_in_the_torch_format_of_before_still_loads(tmp_path):
+    """HOMEs trained before models became .npz keep working (read once through torch)."""
+    import torch
+
+    train = UserItems.from_lists([[0, 1], [1, 2], [0, 2]], 3)
+    knn = make_ranker("itemknn", neighbours=2)
+    knn.fit(train)
+    blob = {"format": 1, "ranker": "itemknn", "options": knn.options.model_dump(), "n_users": 3, "n_items": 3,
+            "item_counts": torch.from_numpy(knn.item_counts),
+            "state": {"neighbours": torch.from_numpy(knn.neighbours), "sims": torch.from_numpy(knn.sims)}}
+    torch.save(blob, tmp_path / "itemknn.pt")
+    loaded = Ranker.load(tmp_path / "itemknn.pt")
+    np.testing.assert_array_equal(loaded.score(train), knn.score(train))
+
+
+def test_a_truncated_checkpoint_is_a_clear_error(tmp_path):
+    knn = make_ranker("itemknn", neighbours=2)
+    knn.fit(UserItems.from_lists([[0, 1], [1, 2]], 3))
+    knn.save(tmp_path / "m.npz")
+    data = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "m.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="cannot read"):
+        Ranker.load(tmp_path / "m.npz")
+
+
+def test_saving_twice_gives_the_same_bytes(tmp_path):
+    """Shipped models are rebuilt and compared by hash: no timestamps in the file."""
+    knn = make_ranker("itemknn", neighbours=2)
+    knn.fit(UserItems.from_lists([[0, 1], [1, 2]], 3))
+    knn.save(tmp_path / "a.npz")
+    knn.save(tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()

@@ -27,12 +27,11 @@ from recpilot.tools.rankers.checkpoint import (
     SHIPPED_DIR,
     catalog_hash,
     interactions_hash,
-    save_checkpoint,
     shipped_manifest,
 )
 from recpilot.tools.rankers.factory import make_ranker
 from recpilot.tools.rankers.scorer import NO_RANKER_NOTE, TrainedScorer, load_scorer
-from recpilot.tools.rankers.train import catalog_split
+from recpilot.training.rankers import catalog_split, save_checkpoint
 
 HP1 = "2"  # Harry Potter #1 in goodbooks
 
@@ -60,7 +59,7 @@ def test_the_manifest_names_the_demo_catalog_and_every_file_is_intact(demo_setti
         "the demo catalog changed since the shipped models were built: run scripts/build_demo_models.py"
     assert manifest["n_items"] == len(demo_catalog)
     assert manifest["interactions_hash"] == interactions_hash(demo_catalog)
-    assert {"slim.pt", "slim.json", "parser.pt", "parser.json"} <= set(manifest["files"])
+    assert {"slim.npz", "slim.json", "parser.npz", "parser.json"} <= set(manifest["files"])
     for name, entry in manifest["files"].items():
         data = (SHIPPED_DIR / name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], f"{name} differs from the manifest"
@@ -120,7 +119,7 @@ def test_a_model_trained_in_home_comes_first(models_home):
     assert scorer.name == "popularity+preference" and scorer.meta["source"] == "home"
     assert load_distilled(models_home, catalog).meta["source"] == "shipped"  # each kind on its own
     path, meta = checkpoint_paths(models_home, catalog)
-    shutil.copyfile(SHIPPED_DIR / "parser.pt", path)
+    shutil.copyfile(SHIPPED_DIR / "parser.npz", path)
     meta.write_text(json.dumps({**json.loads((SHIPPED_DIR / "parser.json").read_text()), "seed": 42}))
     parser = load_distilled(models_home, catalog)
     assert parser.meta["source"] == "home" and parser.meta["seed"] == 42
@@ -159,3 +158,23 @@ def test_a_shipped_manifest_for_other_content_is_ignored(models_home, tmp_path, 
     monkeypatch.setattr(checkpoint, "SHIPPED_DIR", other)
     catalog = load_catalog(models_home)
     assert load_scorer(models_home, catalog) is None and load_distilled(models_home, catalog) is None
+
+
+def test_answering_with_the_shipped_models_never_imports_torch(demo_home, tmp_path):
+    """torch is for training: importing it costs about 2 s on every command that only uses a
+    model (``recpilot ask``)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from recpilot.agent.agent import RecPilot\n"
+            "from recpilot.settings import LLMSettings, Settings\n"
+            f"s = Settings(home={str(demo_home)!r}, llm=LLMSettings(backend='none'))\n"
+            "agent = RecPilot.from_settings(s, llm=None)\n"
+            "assert agent.scorer is not None and agent.parser.distilled is not None\n"
+            "r = agent.ask('I loved Harry Potter, something like it, but not too long', user_id='no-torch')\n"
+            "assert r.items\n"
+            "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"

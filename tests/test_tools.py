@@ -90,7 +90,12 @@ def test_search_items_exact_scan_respects_constraints_exactly(demo_catalog, monk
     assert result.candidates == len(allowed)
 
 
-def test_search_items_without_constraints_uses_the_vector_store(demo_catalog, monkeypatch):
+def _ann_only(catalog, monkeypatch) -> None:
+    """Every search goes to the vector store's index (as on a catalog larger than exact_scan_max)."""
+    monkeypatch.setattr(catalog.settings.vector_store, "exact_scan_max", 0)
+
+
+def test_search_items_on_a_large_catalog_uses_the_vector_store(demo_catalog, monkeypatch):
     calls = []
     real = search_mod._ann
 
@@ -98,12 +103,29 @@ def test_search_items_without_constraints_uses_the_vector_store(demo_catalog, mo
         calls.append(args)
         return real(*args, **kwargs)
 
+    _ann_only(demo_catalog, monkeypatch)
     monkeypatch.setattr(search_mod, "_ann", spy)
     ctx = ToolContext(catalog=demo_catalog)
     run(ctx, "search_items", query="a haunted house on a hill", limit=40)
     assert len(calls) == 1 and len(ctx.bus) == 40
     assert len(set(bus_ids(ctx))) == 40
     assert all(demo_catalog.has(i) for i in bus_ids(ctx))
+
+
+def test_search_and_similar_items_scan_a_small_catalog_exactly_and_agree_with_the_vector_store(
+        demo_catalog, monkeypatch):
+    monkeypatch.setattr(search_mod, "_ann", lambda *a, **k: pytest.fail("ANN path used"))
+    exact = ToolContext(catalog=demo_catalog)
+    run(exact, "search_items", query="a haunted house on a hill", limit=20)
+    exact_similar = run(ToolContext(catalog=demo_catalog), "similar_items", item_id="2", limit=10)
+    assert "2" not in [h.id for h in exact_similar.items] and len(exact_similar.items) == 10
+    monkeypatch.undo()
+    _ann_only(demo_catalog, monkeypatch)
+    ann = ToolContext(catalog=demo_catalog)
+    run(ann, "search_items", query="a haunted house on a hill", limit=20)
+    ann_similar = run(ToolContext(catalog=demo_catalog), "similar_items", item_id="2", limit=10)
+    assert len(set(bus_ids(ann)) & set(bus_ids(exact))) >= 17
+    assert len({h.id for h in ann_similar.items} & {h.id for h in exact_similar.items}) >= 8
 
 
 def test_search_items_ann_path_respects_constraints_and_agrees_with_exact_scan(demo_catalog, monkeypatch):
@@ -113,7 +135,7 @@ def test_search_items_ann_path_respects_constraints_and_agrees_with_exact_scan(d
 
     calls = []
     real = search_mod._ann
-    monkeypatch.setattr(search_mod, "_EXACT_SCAN_MAX", 0)
+    _ann_only(demo_catalog, monkeypatch)
     monkeypatch.setattr(search_mod, "_ann", lambda *a, **k: calls.append(1) or real(*a, **k))
     ann = ToolContext(catalog=demo_catalog)
     run(ann, "search_items", query=query, constraints=MYSTERY_RECENT, limit=50)
@@ -127,7 +149,7 @@ def test_search_items_ann_path_respects_constraints_and_agrees_with_exact_scan(d
 
 def test_search_items_ann_path_rechecks_constraints_the_store_cannot_express(demo_catalog, monkeypatch):
     """Values are matched exactly even if the store's filter were looser (the exact re-check)."""
-    monkeypatch.setattr(search_mod, "_EXACT_SCAN_MAX", 0)
+    _ann_only(demo_catalog, monkeypatch)
     monkeypatch.setattr(search_mod, "_where", lambda c: {"year": {"$gte": -10000.0}})  # a filter that lets all through
     cons = [{"field": "genres", "op": "include", "value": "horror"}]
     ctx = ToolContext(catalog=demo_catalog)

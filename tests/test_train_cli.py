@@ -13,7 +13,7 @@ from recpilot.cli.main import app
 from recpilot.errors import UserError
 from recpilot.settings import LLMSettings, Settings
 from recpilot.tools.rankers.scorer import TrainedScorer, load_scorer
-from recpilot.tools.rankers.train import catalog_split, train_ranker
+from recpilot.training.rankers import catalog_split, train_ranker
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_train_ranker_json_reports_metrics_against_baselines(home, run_cli):
     settings = Settings(home=home, llm=LLMSettings(backend="none"))
     catalog = load_catalog(settings)
     folder = home / "models" / "demo" / catalog.version
-    assert (folder / "itemknn.pt").exists() and (folder / "ACTIVE").read_text() == "itemknn"
+    assert (folder / "itemknn.npz").exists() and (folder / "ACTIVE").read_text() == "itemknn"
     assert json.loads((folder / "itemknn.json").read_text())["catalog_version"] == catalog.version
     scorer = load_scorer(settings, catalog)
     assert isinstance(scorer, TrainedScorer) and scorer.name == "itemknn+preference"

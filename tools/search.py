@@ -8,9 +8,6 @@ from recpilot.tools.context import ToolContext
 from recpilot.tools.models import ItemHit, SearchArgs, ToolResult
 from recpilot.vectorstore import to_where
 
-# Below this many rows passing the constraints, an exact scan beats an ANN query with a filter.
-_EXACT_SCAN_MAX = 20000
-
 
 def search_items(ctx: ToolContext, args: SearchArgs) -> ToolResult:
     """Finds catalog items whose text is semantically close to a query.
@@ -24,16 +21,8 @@ def search_items(ctx: ToolContext, args: SearchArgs) -> ToolResult:
     catalog = ctx.catalog
     qvec = catalog.embed_query(args.query)
     mask = catalog.mask(args.constraints) if args.constraints else None
-    allowed = int(mask.sum()) if mask is not None else len(catalog)
-    if allowed == 0:
-        rows, sims = np.zeros(0, dtype=np.int64), np.zeros(0)
-    elif mask is not None and allowed <= _EXACT_SCAN_MAX:
-        candidates = np.flatnonzero(mask)
-        sims = np.asarray(catalog.embeddings[candidates] @ qvec)
-        order = np.argsort(-sims)[: args.limit]
-        rows, sims = candidates[order], sims[order]
-    else:
-        rows, sims = _ann(ctx, qvec, args, mask)
+    exact = catalog.exact_nearest(qvec, args.limit, np.flatnonzero(mask) if mask is not None else None)
+    rows, sims = exact if exact is not None else _ann(ctx, qvec, args, mask)
     for r, s in zip(rows.tolist(), sims.tolist(), strict=True):
         ctx.bus.similarity[r] = float(s)
     if args.mode == "merge":

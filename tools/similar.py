@@ -1,4 +1,5 @@
-"""Items similar to a given item, by embedding similarity in the vector store."""
+"""Items similar to a given item, by embedding similarity (exact on small catalogs, else the
+vector store's index: ``Catalog.exact_nearest``)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,14 @@ def similar_items(ctx: ToolContext, args: SimilarArgs) -> ToolResult:
         raise UnknownItem(args.item_id)
     row = catalog.index[args.item_id]
     vec = np.asarray(catalog.embeddings[row])
-    res = catalog.collection.query(query_embeddings=[vec.tolist()], n_results=min(args.limit + 1, len(catalog)),
-                                   include=["distances"])
-    pairs = [(catalog.index[i], 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
-             if i in catalog.index and i != args.item_id][: args.limit]
+    exact = catalog.exact_nearest(vec, args.limit + 1)
+    if exact is not None:
+        pairs = [(int(r), float(s)) for r, s in zip(*exact, strict=True) if r != row][: args.limit]
+    else:
+        res = catalog.collection.query(query_embeddings=[vec.tolist()], n_results=min(args.limit + 1, len(catalog)),
+                                       include=["distances"])
+        pairs = [(catalog.index[i], 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+                 if i in catalog.index and i != args.item_id][: args.limit]
     rows = np.asarray([p[0] for p in pairs], dtype=np.int64)
     if args.mode == "merge":
         ctx.bus.merge(rows, f"similar_items({args.item_id})")

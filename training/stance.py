@@ -40,6 +40,7 @@ from recpilot.training.stance_data import (
     StanceExample,
     book_examples,
     digest,
+    prototypes,
     redial_examples,
 )
 from recpilot.training.stance_eval import (
@@ -134,7 +135,7 @@ def load_data(redial: Path, p: StanceParams, phase: Phase = lambda _m: None) -> 
                         f"{sum(e.label == 'liked' for e in human)} liked, {sum(e.label == 'disliked' for e in human)} disliked")
     book = book_examples(p.book_examples, p.seed, "train", p.book_weight) if p.book_examples else []
     phase(f"{len(human):,} human examples from {len(gold)} dialogues, {len(book):,} book examples; embedding them")
-    featurizer = Featurizer.build(p.feature_set)
+    featurizer = Featurizer.build(p.feature_set, prototypes())
     x = featurizer([e.row for e in human + book])
     return Data(featurizer=featurizer, human=human, book=book, x_human=x[: len(human)], x_book=x[len(human):],
                 gold=gold)

@@ -12,7 +12,7 @@ did not say 2 -> liked / disliked / neutral):
 A labelled movie that neither reaches is counted (``DialogueGold``) but has no example: the
 dialogue-level score counts it as missed, as it would be for a parser.
 
-Book examples come from the phrasebook's item sentences (``simulator.corpus.mention_messages``)
+Book examples come from the phrasebook's item sentences (``training.corpus.mention_messages``)
 with demo catalog titles, weighted down so that human text dominates training; they are
 never test examples.
 """
@@ -95,7 +95,7 @@ def dialogue_examples(d: RedialDialogue) -> list[StanceExample]:
 
 def book_examples(n: int, seed: int = 0, part: str = "train", weight: float = 1.0) -> list[StanceExample]:
     """``n`` named-book examples from the phrasebook's ``part`` sentences, one group per message."""
-    from recpilot.simulator.corpus import mention_messages
+    from recpilot.training.corpus import mention_messages
 
     out: list[StanceExample] = []
     # mention_messages gives the mentions of one message one after the other
@@ -125,3 +125,16 @@ def digest(examples: list[StanceExample]) -> str:
     for e in examples:
         h.update(e.model_dump_json().encode())
     return h.hexdigest()[:16]
+
+
+_POOLS = {"liked": "item_liked", "disliked": "item_disliked", "neutral": "item_neutral"}
+
+
+def prototypes() -> dict[str, list[str]]:
+    """Prototype sentences by stance, the item as "it": the phrasebook's training reactions
+    plus the lexicon's (``agent.stance_lexicon.REACTIONS``)."""
+    from recpilot.agent.stance_lexicon import REACTIONS
+    from recpilot.simulator import phrasebook
+
+    return {c: [t.format(x="it") for t in phrasebook.split_pool(pool, "train")] + REACTIONS[c]
+            for c, pool in _POOLS.items()}

@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from recpilot.agent.stance import CLASSES, Decision, decide
-from recpilot.simulator.redial_metrics import ParserCounts, prf, score_preferences
+from recpilot.scores import class_prf
+from recpilot.simulator.redial_metrics import ParserCounts, score_preferences
 from recpilot.training.stance_data import DialogueGold, StanceExample
 
 POLICIES = ("last", "any_disliked", "mean")
@@ -110,10 +111,7 @@ def example_scores(gold: Sequence[str], pred: Sequence[str]) -> dict:
     ``macro_f1_3`` over all three classes."""
     out: dict = {}
     for cls in CLASSES:
-        tp = sum(g == p == cls for g, p in zip(gold, pred, strict=True))
-        fp = sum(p == cls != g for g, p in zip(gold, pred, strict=True))
-        fn = sum(g == cls != p for g, p in zip(gold, pred, strict=True))
-        out[cls] = prf(tp, fp, fn).model_dump()
+        out[cls] = class_prf(gold, pred, cls).model_dump()
     out["macro_f1"] = round((out["liked"]["f1"] + out["disliked"]["f1"]) / 2, 4)
     out["macro_f1_3"] = round(sum(out[c]["f1"] for c in CLASSES) / 3, 4)
     out["examples"] = len(gold)

@@ -34,7 +34,7 @@ def train_ranker_cmd(
 
     from recpilot.ingest import ensure_catalog
     from recpilot.tools.rankers.factory import RANKERS
-    from recpilot.tools.rankers.train import train_ranker
+    from recpilot.training.rankers import train_ranker
 
     if model not in RANKERS:
         raise typer.BadParameter(f"choose one of {', '.join(RANKERS)}", param_hint="--model")
@@ -105,8 +105,8 @@ def train_parser_cmd(
     import torch
     from rich.console import Console
 
-    from recpilot.agent.distillation import train_parser
     from recpilot.ingest import ensure_catalog
+    from recpilot.training.distillation import train_parser
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
     torch.use_deterministic_algorithms(True, warn_only=True)
@@ -220,12 +220,13 @@ def learned_status(settings, catalog) -> dict:
     where the one in use comes from: ``"home"``, ``"shipped"`` or None."""
     from recpilot.agent.distilled import CHECKPOINT, resolve_parser
     from recpilot.tools.rankers.checkpoint import checkpoint_dir, resolve_ranker
+    from recpilot.weights import weights_path
 
     folder = checkpoint_dir(settings, catalog)
     keys = ("model", "hr@10", "ndcg@10", "recall@50", "train_seconds", "created")
     models = []
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
-        if path.stem == CHECKPOINT or not path.with_suffix(".pt").exists():
+        if path.stem == CHECKPOINT or weights_path(folder, path.stem) is None:
             continue
         meta = json.loads(path.read_text())
         models.append({**{k: meta.get(k) for k in keys}, "source": "home"})

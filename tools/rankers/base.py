@@ -11,6 +11,10 @@ popularity. Scores are float32; higher is better.
 A subclass sets ``name`` and ``Options`` (pydantic, bounded, ``extra="forbid"``) and
 implements ``_fit``, ``_score``, ``_item_similarity``, ``_state`` and ``_set_state``; the
 base class does fallbacks, top-k, seen-item filtering, saving and loading.
+
+Scoring, saving and loading are numpy only: a command that uses a trained ranker never
+imports torch. The models that learn by gradient descent do it in ``recpilot.training``,
+which their ``_fit`` imports, and keep numpy arrays of what they learned.
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict
 
 from recpilot.errors import UserError
 from recpilot.tools.rankers.data import UserItems
+from recpilot.weights import WeightsError, load_weights, save_weights
 
-FORMAT = 1
+#: 2: an .npz of numpy arrays (``recpilot.weights``); 1: torch.save of tensors, still read
+FORMAT = 2
+_READABLE = (1, 2)
 _REGISTRY: dict[str, type[Ranker]] = {}
 
 
@@ -145,31 +151,32 @@ class Ranker(ABC):
 
     # --- persistence -----------------------------------------------------------------------
     def save(self, path: Path | str) -> None:
-        """One file: the model's name, options, shapes and tensors (loadable with weights_only)."""
+        """One ``.npz`` file: the model's name, options and shapes, and its arrays."""
         self._check_fitted()
-        blob = {"format": FORMAT, "ranker": self.name, "options": self.options.model_dump(),
-                "n_users": self.n_users, "n_items": self.n_items,
-                "item_counts": torch.from_numpy(self.item_counts), "state": self._state()}
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save(blob, tmp)
-        tmp.replace(path)
+        header = {"format": FORMAT, "ranker": self.name, "options": self.options.model_dump(),
+                  "n_users": self.n_users, "n_items": self.n_items}
+        arrays = {"item_counts": self.item_counts, **{f"state/{k}": v for k, v in self._state().items()}}
+        save_weights(Path(path), header, arrays)
 
     @classmethod
     def load(cls, path: Path | str) -> Ranker:
-        """The ranker saved at ``path``; called on ``Ranker`` it returns whichever kind it is."""
+        """The ranker saved at ``path`` (or a legacy ``.pt``); called on ``Ranker`` it returns
+        whichever kind it is."""
         from recpilot.tools.rankers import factory  # noqa: F401  (registers the built-in rankers)
 
-        blob = torch.load(Path(path), map_location="cpu", weights_only=True)
-        if blob.get("format") != FORMAT:
-            raise UserError(f"{path}: unsupported ranker checkpoint format {blob.get('format')!r}")
-        klass = _REGISTRY.get(blob["ranker"])
+        try:
+            header, arrays = load_weights(Path(path))
+        except WeightsError as exc:
+            raise UserError(str(exc)) from exc
+        if header.get("format") not in _READABLE:
+            raise UserError(f"{path}: unsupported ranker checkpoint format {header.get('format')!r}")
+        klass = _REGISTRY.get(header.get("ranker"))
         if klass is None or not issubclass(klass, cls):
-            raise UserError(f"{path} holds a {blob['ranker']!r} ranker, not a {cls.__name__}")
-        ranker = klass(**blob["options"])
-        ranker.n_users, ranker.n_items = int(blob["n_users"]), int(blob["n_items"])
-        ranker.item_counts = blob["item_counts"].numpy()
-        ranker._set_state(blob["state"])
+            raise UserError(f"{path} holds a {header.get('ranker')!r} ranker, not a {cls.__name__}")
+        ranker = klass(**header["options"])
+        ranker.n_users, ranker.n_items = int(header["n_users"]), int(header["n_items"])
+        ranker.item_counts = arrays["item_counts"].astype(np.float32)
+        ranker._set_state({k.removeprefix("state/"): v for k, v in arrays.items() if k.startswith("state/")})
         return ranker
 
     # --- for subclasses --------------------------------------------------------------------
@@ -186,10 +193,10 @@ class Ranker(ABC):
         """(len(items), len(candidates)) similarities."""
 
     @abstractmethod
-    def _state(self) -> dict[str, torch.Tensor]: ...
+    def _state(self) -> dict[str, np.ndarray]: ...
 
     @abstractmethod
-    def _set_state(self, state: dict[str, torch.Tensor]) -> None: ...
+    def _set_state(self, state: dict[str, np.ndarray]) -> None: ...
 
     def _check_fitted(self) -> None:
         if self.n_items == 0:

@@ -1,9 +1,11 @@
 """Where trained rankers live: ``HOME/models/<catalog>/<catalog version>/``.
 
-Each model is ``<model>.pt`` (the ranker, ``Ranker.save``) beside ``<model>.json`` (what it
-was trained on and how well it did); ``ACTIVE`` names the model the ranking tool uses (the
-last one trained). A checkpoint belongs to one catalog version: ingesting again makes a new
-version, and the old model is simply not found for it (item rows may have moved).
+Each model is ``<model>.npz`` (the ranker, ``Ranker.save``; a legacy ``<model>.pt`` is read
+too) beside ``<model>.json`` (what it was trained on and how well it did); ``ACTIVE`` names
+the model the ranking tool uses (the last one trained). Writing them is training's job
+(``recpilot.training.rankers.save_checkpoint``); this module finds and reads them. A
+checkpoint belongs to one catalog version: ingesting again makes a new version, and the old
+model is simply not found for it (item rows may have moved).
 
 Shipped models: ``recpilot/data/models/demo/`` holds a ranker and a distilled parser built
 from the bundled demo data (``scripts/build_demo_models.py``), with a ``manifest.json``
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 from recpilot.catalog import Catalog, version_dir
 from recpilot.errors import UserError
 from recpilot.settings import Settings
+from recpilot.weights import LEGACY_SUFFIX, weights_path
 
 if TYPE_CHECKING:
     from recpilot.tools.rankers.base import Ranker
@@ -52,19 +54,10 @@ def catalog_hash(settings: Settings, catalog: Catalog) -> str | None:
     return json.loads(manifest.read_text()).get("content_hash")
 
 
-def save_checkpoint(settings: Settings, catalog: Catalog, ranker: Ranker, meta: dict,
-                    activate: bool = True) -> Path:
-    """Writes ``<model>.pt`` and ``<model>.json``; with ``activate`` also points ``ACTIVE`` at it."""
-    folder = checkpoint_dir(settings, catalog)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{ranker.name}.pt"
-    ranker.save(path)
-    meta = {**meta, "model": ranker.name, "catalog": catalog.name, "catalog_version": catalog.version,
-            "content_hash": catalog_hash(settings, catalog), "n_items": ranker.n_items}
-    atomic_write(folder / f"{ranker.name}.json", json.dumps(meta, indent=2))
-    if activate:
-        atomic_write(folder / "ACTIVE", ranker.name)
-    return path
+def legacy_files(folder: Path, name: str) -> list[Path]:
+    """Checkpoints of model ``name`` in the format before ``.npz`` (``.pt``), if any."""
+    path = Path(folder) / f"{name}{LEGACY_SUFFIX}"
+    return [path] if path.exists() else []
 
 
 def active_model(settings: Settings, catalog: Catalog) -> str | None:
@@ -127,14 +120,14 @@ def resolve_ranker(settings: Settings, catalog: Catalog, model: str | None = Non
     With ``model``, that model from HOME, else from the shipped folder."""
     home = checkpoint_dir(settings, catalog)
     name = model or active_model(settings, catalog)
-    if name is not None and (home / f"{name}.pt").exists() and (home / f"{name}.json").exists():
+    if name is not None and weights_path(home, name) and (home / f"{name}.json").exists():
         return name, home, "home"
     folder = shipped_dir(settings, catalog)
     if folder is None:
         return None
     manifest = shipped_manifest(folder) or {}
     name = model or manifest.get("ranker")
-    if not name or not (folder / f"{name}.pt").exists() or not (folder / f"{name}.json").exists():
+    if not name or not weights_path(folder, name) or not (folder / f"{name}.json").exists():
         return None
     try:
         meta = json.loads((folder / f"{name}.json").read_text())
@@ -154,24 +147,14 @@ def load_checkpoint(settings: Settings, catalog: Catalog, model: str | None = No
     if found is None:
         return None
     model, folder, source = found
-    path, meta_path = folder / f"{model}.pt", folder / f"{model}.json"
-    from recpilot.tools.rankers.base import Ranker  # imports torch: only when there is a model
+    path, meta_path = weights_path(folder, model), folder / f"{model}.json"
+    from recpilot.tools.rankers.base import Ranker
     try:
         meta = json.loads(meta_path.read_text())
         ranker = Ranker.load(path)
-    except Exception as exc:  # a truncated or foreign file fails in pickle, zip or torch
+    except Exception as exc:  # a truncated or foreign file fails in json, zip or numpy
         raise UserError(f"cannot read the {model} ranker at {path}: {exc}") from exc
     if ranker.n_items != len(catalog) or meta.get("content_hash") != catalog_hash(settings, catalog):
         raise UserError(f"the {model} ranker at {path} was trained on other catalog content; "
                         "run `recpilot train ranker` again")
     return ranker, {**meta, "source": source}
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Readers see the old file or the new one, never half of it."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    if isinstance(data, bytes):
-        tmp.write_bytes(data)
-    else:
-        tmp.write_text(data)
-    os.replace(tmp, path)

@@ -19,14 +19,10 @@ never evaluated). The demo ratings carry no timestamps, so the holdout is random
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from recpilot.catalog import Interactions
-
-if TYPE_CHECKING:
-    import torch
 
 POSITIVE_MIN_RATING = 4.0
 
@@ -101,16 +97,14 @@ class UserItems:
         """(n_items, n_users): which users have each item."""
         return UserItems.from_pairs(self.indices, self.user_of_each(), self.n_items, self.n_users)
 
-    def dense(self, users: np.ndarray | None = None) -> torch.Tensor:
-        """float32 (len(users), n_items) 0/1 tensor of these rows (all rows by default)."""
-        import torch  # here, so that loading a scorer without a model never imports torch
-
+    def dense(self, users: np.ndarray | None = None) -> np.ndarray:
+        """float32 (len(users), n_items) 0/1 matrix of these rows (all rows by default)."""
         users = np.arange(self.n_users) if users is None else np.asarray(users, dtype=np.int64)
-        out = torch.zeros(len(users), self.n_items)
+        out = np.zeros((len(users), self.n_items), dtype=np.float32)
         lengths = self.indptr[users + 1] - self.indptr[users]
         if lengths.sum():
             cols = np.concatenate([self.row(u) for u in users])
-            out[torch.from_numpy(np.repeat(np.arange(len(users)), lengths)), torch.from_numpy(cols)] = 1.0
+            out[np.repeat(np.arange(len(users)), lengths), cols] = 1.0
         return out
 
 

@@ -9,7 +9,6 @@ history whose neighbour lists contain j.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from pydantic import Field
 
 from recpilot.tools.rankers.base import Ranker, RankerOptions
@@ -57,11 +56,11 @@ class ItemKNNRanker(Ranker):
         np.put_along_axis(dense, self.neighbours[items], self.sims[items], axis=1)
         return dense[:, candidates]
 
-    def _state(self) -> dict[str, torch.Tensor]:
-        return {"neighbours": torch.from_numpy(self.neighbours), "sims": torch.from_numpy(self.sims)}
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"neighbours": self.neighbours, "sims": self.sims}
 
-    def _set_state(self, state: dict[str, torch.Tensor]) -> None:
-        self.neighbours, self.sims = state["neighbours"].numpy(), state["sims"].numpy()
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.neighbours, self.sims = state["neighbours"].astype(np.int64), state["sims"].astype(np.float32)
 
 
 def _gather_rows(matrix: UserItems, rows: np.ndarray) -> np.ndarray:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from recpilot.tools.rankers.data import UserItems
 
@@ -26,11 +25,11 @@ if TYPE_CHECKING:
 METRICS = ("hr@10", "ndcg@10", "recall@50")
 
 
-def topk_metrics(top: np.ndarray, relevant: torch.Tensor) -> dict[str, np.ndarray]:
+def topk_metrics(top: np.ndarray, relevant: np.ndarray) -> dict[str, np.ndarray]:
     """Per-user metrics from ``top`` (n, >=50) ranked item rows and a 0/1 ``relevant`` (n, n_items)."""
-    top_t = torch.as_tensor(top, dtype=torch.int64)
-    hits = relevant.gather(1, top_t).numpy()  # (n, K)
-    n_rel = relevant.sum(1).numpy()
+    relevant = np.asarray(relevant)
+    hits = np.take_along_axis(relevant, np.asarray(top, dtype=np.int64), 1)  # (n, K)
+    n_rel = relevant.sum(1)
     discount = 1.0 / np.log2(np.arange(2, 12))
     dcg = (hits[:, :10] * discount[: hits[:, :10].shape[1]]).sum(1)
     idcg = np.cumsum(discount)[np.clip(np.minimum(n_rel, 10).astype(int) - 1, 0, 9)]
@@ -61,11 +60,19 @@ def evaluate(ranker: Ranker, history: UserItems, heldout: UserItems, exclude: Us
     sums = dict.fromkeys(METRICS, 0.0)
     for start in range(0, len(users), batch):
         chunk = users[start:start + batch]
-        scores = torch.from_numpy(np.ascontiguousarray(
-            ranker.score(history.take(chunk), users=chunk if known_users else None), dtype=np.float32))
-        scores[exclude.dense(chunk) > 0] = -torch.inf
-        top = torch.topk(scores, min(50, scores.shape[1]), dim=1).indices.numpy()
+        scores = np.array(ranker.score(history.take(chunk), users=chunk if known_users else None),
+                          dtype=np.float32, copy=True)
+        scores[exclude.dense(chunk) > 0] = -np.inf
+        top = _top(scores, min(50, scores.shape[1]))
         for name, values in topk_metrics(top, heldout.dense(chunk)).items():
             sums[name] += float(values.sum())
     n = max(len(users), 1)
     return {**{name: round(total / n, 5) for name, total in sums.items()}, "users": int(len(users))}
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """(n, k) column indices of each row's k best scores, best first (ties: lower index first)."""
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else \
+        np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    vals = np.take_along_axis(scores, part, 1)
+    return np.take_along_axis(part, np.lexsort((part, -vals), axis=1), 1)

@@ -1,8 +1,9 @@
-"""BPR matrix factorisation (Rendle et al., 2009) in torch.
+"""BPR matrix factorisation (Rendle et al., 2009).
 
 score(u, i) = p_u · q_i + b_i. Each epoch visits every training positive (u, i) once in a
 seeded random order, pairs it with an item j drawn uniformly among the items u has not
-liked, and minimises -log σ(score(u, i) - score(u, j)) + L2 on the rows touched (Adam).
+liked, and minimises -log σ(score(u, i) - score(u, j)) + L2 on the rows touched (Adam; the
+torch loop is ``recpilot.training.mf``, scoring here is numpy).
 
 A new user (not in training) is folded in without retraining: their vector is the ridge
 least-squares fit that scores their history items 1 and every item ``alpha`` weight towards
@@ -13,12 +14,10 @@ p = (alpha QᵀQ + Q_Hᵀ Q_H + λI)⁻¹ Q_Hᵀ 1.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from pydantic import Field
 
 from recpilot.tools.rankers.base import Ranker, RankerOptions
 from recpilot.tools.rankers.data import UserItems
-from recpilot.tools.rankers.training import run_epochs
 
 
 class MFOptions(RankerOptions):
@@ -32,121 +31,63 @@ class MFOptions(RankerOptions):
     fold_in_reg: float = Field(1.0, gt=0)
 
 
-class BPRModule(torch.nn.Module):
-    def __init__(self, n_users: int, n_items: int, factors: int):
-        super().__init__()
-        self.users = torch.nn.Embedding(n_users, factors)
-        self.items = torch.nn.Embedding(n_items, factors)
-        self.bias = torch.nn.Embedding(n_items, 1)
-        torch.nn.init.normal_(self.users.weight, std=0.1)
-        torch.nn.init.normal_(self.items.weight, std=0.1)
-        torch.nn.init.zeros_(self.bias.weight)
-
-
 class MFRanker(Ranker):
     name = "mf"
     Options = MFOptions
+
+    user_vecs: np.ndarray  # (n_users, factors) float32
+    item_vecs: np.ndarray  # (n_items, factors) float32
+    item_bias: np.ndarray  # (n_items,) float32
+    _gram: np.ndarray | None = None
 
     @property
     def uses_users(self) -> bool:
         return True
 
     def _fit(self, train: UserItems, valid, *, seed, epochs, progress):
-        opts = self.options
-        torch.manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        self.module = BPRModule(self.n_users, self.n_items, opts.factors)
-        optim = torch.optim.Adam(self.module.parameters(), lr=opts.lr)
-        users_all, items_all = train.user_of_each(), train.indices
-        known = users_all * self.n_items + items_all  # sorted: CSR order
-        n = len(items_all)
-        steps = max(1, -(-n // opts.batch_size))
+        from recpilot.training.mf import fit_mf
 
-        def epoch_fn(epoch: int, on_step) -> float:
-            order = rng.permutation(n)
-            neg = rng.integers(0, self.n_items, n)
-            clash = _contains(known, users_all[order] * self.n_items + neg)
-            neg[clash] = rng.integers(0, self.n_items, int(clash.sum()))  # one redraw: collisions ~1%
-            total, self._gram = 0.0, None
-            for step in range(steps):
-                idx = order[step * opts.batch_size:(step + 1) * opts.batch_size]
-                u = torch.from_numpy(users_all[idx])
-                i = torch.from_numpy(items_all[idx])
-                j = torch.from_numpy(neg[step * opts.batch_size:(step + 1) * opts.batch_size])
-                pu, qi, qj = self.module.users(u), self.module.items(i), self.module.items(j)
-                bi, bj = self.module.bias(i).squeeze(1), self.module.bias(j).squeeze(1)
-                x = (pu * (qi - qj)).sum(1) + bi - bj
-                loss = -torch.nn.functional.logsigmoid(x).mean()
-                loss = loss + opts.reg * (pu.square().sum() + qi.square().sum() + qj.square().sum()
-                                          + bi.square().sum() + bj.square().sum()) / len(idx)
-                optim.zero_grad()
-                loss.backward()
-                optim.step()
-                total += loss.item()
-                on_step(step + 1, steps, loss.item(), len(idx))
-            return total / steps
+        return fit_mf(self, train, valid, seed=seed, epochs=epochs, progress=progress)
 
-        report = run_epochs(self, self.module, epoch_fn, train=train, valid=valid,
-                            epochs=epochs or opts.epochs, patience=opts.patience, progress=progress)
-        self._gram = None
-        return report
-
-    @property
-    def user_vecs(self) -> torch.Tensor:
-        return self.module.users.weight.detach()
-
-    @property
-    def item_vecs(self) -> torch.Tensor:
-        return self.module.items.weight.detach()
-
-    @property
-    def item_bias(self) -> torch.Tensor:
-        return self.module.bias.weight.detach().squeeze(1)
-
-    def _user_vectors(self, histories: UserItems, users: np.ndarray) -> torch.Tensor:
+    def _user_vectors(self, histories: UserItems, users: np.ndarray) -> np.ndarray:
         """(n, factors): learned vectors for known users, folded-in ones for the rest."""
-        out = torch.zeros(len(users), self.item_vecs.shape[1])
+        out = np.zeros((len(users), self.item_vecs.shape[1]), dtype=np.float64)
         known = users >= 0
         if known.any():
-            out[torch.from_numpy(known)] = self.user_vecs[torch.from_numpy(users[known])]
+            out[known] = self.user_vecs[users[known]]
         new = np.flatnonzero(~known)
         if len(new):
-            out[torch.from_numpy(new)] = self.fold_in(histories.take(new) if len(new) < len(users) else histories)
+            out[new] = self.fold_in(histories.take(new) if len(new) < len(users) else histories)
         return out
 
-    def fold_in(self, histories: UserItems) -> torch.Tensor:
+    def fold_in(self, histories: UserItems) -> np.ndarray:
         """(n, factors) user vectors for new users from their histories (module docstring)."""
-        q = self.item_vecs
-        if getattr(self, "_gram", None) is None:
+        q = self.item_vecs.astype(np.float64)
+        if self._gram is None:
             self._gram = self.options.fold_in_alpha * (q.T @ q)
         d = q.shape[1]
-        out = torch.empty(histories.n_users, d)
+        out = np.empty((histories.n_users, d))
         for r in range(histories.n_users):
-            qh = q[torch.from_numpy(histories.row(r))]
-            a = self._gram + qh.T @ qh + self.options.fold_in_reg * torch.eye(d)
-            out[r] = torch.linalg.solve(a, qh.sum(0))
+            qh = q[histories.row(r)]
+            a = self._gram + qh.T @ qh + self.options.fold_in_reg * np.eye(d)
+            out[r] = np.linalg.solve(a, qh.sum(0))
         return out
 
     def _score(self, histories: UserItems, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            p = self._user_vectors(histories, users)
-            idx = torch.from_numpy(items)
-            return (p @ self.item_vecs[idx].T + self.item_bias[idx]).numpy()
+        p = self._user_vectors(histories, users)
+        return (p @ self.item_vecs[items].T + self.item_bias[items]).astype(np.float32)
 
     def _item_similarity(self, items: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        q = torch.nn.functional.normalize(self.item_vecs, dim=1)
-        return (q[torch.from_numpy(items)] @ q[torch.from_numpy(candidates)].T).numpy()
+        q = self.item_vecs / np.maximum(np.linalg.norm(self.item_vecs, axis=1, keepdims=True), 1e-12)
+        return q[items] @ q[candidates].T
 
-    def _state(self) -> dict[str, torch.Tensor]:
-        return dict(self.module.state_dict())
+    # the names are torch's (``users.weight`` …): checkpoints saved by torch load unchanged
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"users.weight": self.user_vecs, "items.weight": self.item_vecs,
+                "bias.weight": self.item_bias[:, None]}
 
-    def _set_state(self, state: dict[str, torch.Tensor]) -> None:
-        self.module = BPRModule(self.n_users, self.n_items, self.options.factors)
-        self.module.load_state_dict(state)
-        self.module.eval()
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.user_vecs = state["users.weight"].astype(np.float32)
+        self.item_vecs = state["items.weight"].astype(np.float32)
+        self.item_bias = state["bias.weight"].reshape(-1).astype(np.float32)
         self._gram = None
-
-
-def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    pos = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
-    return sorted_keys[pos] == keys if len(sorted_keys) else np.zeros(len(keys), dtype=bool)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from recpilot.tools.rankers.base import Ranker
 from recpilot.tools.rankers.data import UserItems
@@ -24,8 +23,8 @@ class PopularityRanker(Ranker):
         """Popularity knows no similarity: the neighbours of any item are the popular ones."""
         return np.broadcast_to(self.item_counts[candidates], (len(items), len(candidates)))
 
-    def _state(self) -> dict[str, torch.Tensor]:
+    def _state(self) -> dict[str, np.ndarray]:
         return {}
 
-    def _set_state(self, state: dict[str, torch.Tensor]) -> None:
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,18 +52,35 @@ class TrainedScorer:
         self.name = f"{ranker.name}+preference"
         self.weight, self.base = weight, base or PreferenceScorer()
         self.explain_top, self.min_support = explain_top, min_support
-        inter = catalog.interactions
-        if inter is not None and inter.count:
-            self.known = positives(inter, len(catalog))
-            self.rated = UserItems.from_pairs(inter.users, inter.items, len(inter.user_ids), len(catalog))
-            self.user_index = {uid: i for i, uid in enumerate(inter.user_ids)}
-        else:
-            self.known = self.rated = UserItems.from_lists([], len(catalog))
-            self.user_index = {}
-        self.readers = self.known.transpose()  # (n_items, n_users): who liked each item
         self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+
+    # --- the ingested ratings (built on first use: a turn with no history needs none of them) ---
+    @cached_property
+    def known(self) -> UserItems:
+        """(n_users, n_items) what each ingested user liked."""
+        inter = self.catalog.interactions
+        return positives(inter, len(self.catalog)) if inter is not None and inter.count else \
+            UserItems.from_lists([], len(self.catalog))
+
+    @cached_property
+    def rated(self) -> UserItems:
+        """(n_users, n_items) what each ingested user rated at all."""
+        inter = self.catalog.interactions
+        if inter is None or not inter.count:
+            return UserItems.from_lists([], len(self.catalog))
+        return UserItems.from_pairs(inter.users, inter.items, len(inter.user_ids), len(self.catalog))
+
+    @cached_property
+    def user_index(self) -> dict[str, int]:
+        inter = self.catalog.interactions
+        return {uid: i for i, uid in enumerate(inter.user_ids)} if inter is not None and inter.count else {}
+
+    @cached_property
+    def readers(self) -> UserItems:
+        """(n_items, n_users): who liked each item."""
+        return self.known.transpose()
 
     # --- the reader --------------------------------------------------------------------------
     def history(self, ctx: ToolContext) -> tuple[int, np.ndarray, np.ndarray]:

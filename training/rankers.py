@@ -8,20 +8,21 @@ histories, with train and valid items excluded, and scored on the same held-out 
 
 from __future__ import annotations
 
+import json
 import platform
 import time
+from pathlib import Path
 from typing import Any
-
-import torch
 
 from recpilot.catalog import Catalog
 from recpilot.errors import UserError
 from recpilot.settings import Settings
 from recpilot.tools.rankers.base import ProgressFn, Ranker
-from recpilot.tools.rankers.checkpoint import save_checkpoint
+from recpilot.tools.rankers.checkpoint import catalog_hash, checkpoint_dir, legacy_files
 from recpilot.tools.rankers.data import POSITIVE_MIN_RATING, Split, positives, split_positives
 from recpilot.tools.rankers.factory import BASELINES, make_ranker
 from recpilot.tools.rankers.metrics import evaluate
+from recpilot.weights import SUFFIX, atomic_write
 
 
 def catalog_split(catalog: Catalog, seed: int = 0) -> Split:
@@ -48,6 +49,8 @@ def train_ranker(settings: Settings, catalog: Catalog, model: str = "slim", *, e
 
     Returns the report: model, hr@10, ndcg@10, recall@50, baselines {name: metrics},
     train_seconds, and how training went. ``on_phase(str)`` hears what happens next."""
+    import torch
+
     phase = on_phase or (lambda _msg: None)
     split = catalog_split(catalog, seed)
     ranker = make_ranker(model, **(options or {}))
@@ -80,3 +83,21 @@ def train_ranker(settings: Settings, catalog: Catalog, model: str = "slim", *, e
         path = save_checkpoint(settings, catalog, ranker, {**report, "created": time.time()})
         report["checkpoint"] = str(path)
     return report
+
+
+def save_checkpoint(settings: Settings, catalog: Catalog, ranker: Ranker, meta: dict,
+                    activate: bool = True) -> Path:
+    """Writes ``<model>.npz`` and ``<model>.json`` where ``checkpoint.resolve_ranker`` finds
+    them; with ``activate`` also points ``ACTIVE`` at it."""
+    folder = checkpoint_dir(settings, catalog)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ranker.name}{SUFFIX}"
+    ranker.save(path)
+    for stale in legacy_files(folder, ranker.name):  # an older .pt of this model would shadow nothing, but confuse
+        stale.unlink(missing_ok=True)
+    meta = {**meta, "model": ranker.name, "catalog": catalog.name, "catalog_version": catalog.version,
+            "content_hash": catalog_hash(settings, catalog), "n_items": ranker.n_items}
+    atomic_write(folder / f"{ranker.name}.json", json.dumps(meta, indent=2))
+    if activate:
+        atomic_write(folder / "ACTIVE", ranker.name)
+    return path

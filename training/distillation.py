@@ -1,6 +1,6 @@
 """Training and scoring the distilled parser (``recpilot train parser`` minus the terminal).
 
-1. Corpus: template examples from the simulator (``simulator.corpus``) built from the
+1. Corpus: template examples from the simulator (``training.corpus``) built from the
    phrasebook's *train* phrases, optionally LLM paraphrases of some of them; held-out
    examples built from the *held-out* phrases only, so the score is on wordings the model
    never saw.
@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 
 from recpilot.agent.distilled import (
+    EMBED_DIM,
+    HIDDEN,
     DistilledParser,
     checkpoint_paths,
     featurize,
     kinds_of,
-    mention_net,
-    net,
 )
 from recpilot.agent.parse_labels import (
     INTENTS,
@@ -46,11 +46,44 @@ from recpilot.agent.rules import ParseContext, RuleParse, RuleParser
 from recpilot.agent.vocabulary import vocabulary_for
 from recpilot.catalog import Catalog
 from recpilot.errors import UserError
-from recpilot.simulator import corpus as corpus_mod
-from recpilot.simulator.corpus import CorpusExample, MentionExample
+from recpilot.scores import class_prf
+from recpilot.tools.rankers.checkpoint import legacy_files
+from recpilot.training import corpus as corpus_mod
+from recpilot.training.corpus import CorpusExample, MentionExample
+from recpilot.training.epochs import numpy_state
 
 Phase = Callable[[str], None]
 EpochFn = Callable[[dict], None]
+
+
+def net(n_in: int, n_kinds: int, hidden: int = HIDDEN, dropout: float = 0.1):
+    """The model ``agent.distilled.head_logits`` runs: one shared hidden layer, one linear head per slot."""
+    from torch import nn
+
+    class DistilledNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout))
+            self.intent = nn.Linear(hidden, len(INTENTS))
+            self.sort = nn.Linear(hidden, len(SORTS))
+            self.residual = nn.Linear(hidden, len(RESIDUALS))
+            self.kinds = nn.Linear(hidden, max(n_kinds, 1) * 3)  # per value: not said / wanted / not wanted
+            self.n_kinds = max(n_kinds, 1)
+
+        def forward(self, x):
+            h = self.body(x)
+            return {"intent": self.intent(h), "sort": self.sort(h), "residual": self.residual(h),
+                    "kinds": self.kinds(h).view(-1, self.n_kinds, 3)}
+
+    return DistilledNet()
+
+
+def mention_net(n_in: int = EMBED_DIM, hidden: int = 128, dropout: float = 0.1):
+    """The mention head (``agent.distilled.mention_logits``): what the words around a named
+    item say of it (neutral, liked, disliked)."""
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, len(MENTION_CLASSES)))
 
 
 def build_corpus(catalog: Catalog, examples: int, heldout: int, seed: int, paraphrases: int = 0, llm=None,
@@ -256,7 +289,7 @@ def train_parser(settings, catalog: Catalog, *, examples: int = 8000, heldout: i
     torch.manual_seed(seed)
     model, fit_info = fit(net(x.shape[1], len(kinds)), x, targets(train, kinds), heads_loss, seed=seed,
                           epochs=epochs, on_epoch=on_epoch)
-    parser = DistilledParser(model, kinds, kf, settings.learned.parser_confidence if threshold is None else threshold,
+    parser = DistilledParser(numpy_state(model), kinds, kf, settings.learned.parser_confidence if threshold is None else threshold,
                              mention_threshold=settings.learned.mention_confidence)
     mention_report = train_mentions(parser, catalog, examples // 2, heldout // 2, seed, epochs, phase)
     phase(f"scoring on {len(held):,} held-out examples")
@@ -307,7 +340,7 @@ def train_mentions(parser: DistilledParser, catalog: Catalog, n_train: int, n_he
     y = np.asarray([MENTION_CLASSES.index(c) for c in train_y], np.int64)
     torch.manual_seed(seed)
     model, info = fit(mention_net(), x, y, class_loss, seed=seed, epochs=epochs)
-    parser.mentions = model
+    parser.mentions = numpy_state(model)
     with torch.no_grad():
         probs = torch.softmax(model(torch.from_numpy(catalog.embed(held_t).astype(np.float32))), dim=-1).numpy()
     head = [MENTION_CLASSES[int(p.argmax())] for p in probs]
@@ -323,10 +356,7 @@ def train_mentions(parser: DistilledParser, catalog: Catalog, n_train: int, n_he
 def mention_scores(gold: list[str], pred: list[str]) -> dict[str, float]:
     out = {"acc": round(sum(g == p for g, p in zip(gold, pred, strict=True)) / max(len(gold), 1), 4)}
     for cls in ("liked", "disliked"):
-        tp = sum(g == p == cls for g, p in zip(gold, pred, strict=True))
-        fp = sum(p == cls != g for g, p in zip(gold, pred, strict=True))
-        fn = sum(g == cls != p for g, p in zip(gold, pred, strict=True))
-        out[f"{cls}_f1"] = round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0
+        out[f"{cls}_f1"] = class_prf(gold, pred, cls).f1
     return out
 
 
@@ -344,13 +374,16 @@ def save_parser(settings, catalog: Catalog, parser: DistilledParser, report: dic
     is what makes the model loadable (an interrupted save leaves no half model in use)."""
     import json
 
-    from recpilot.tools.rankers.checkpoint import atomic_write, catalog_hash
+    from recpilot.tools.rankers.checkpoint import catalog_hash
+    from recpilot.weights import atomic_write
 
     path, meta_path = checkpoint_paths(settings, catalog)
     path.parent.mkdir(parents=True, exist_ok=True)
     corpus_mod.save(examples, path.with_name("parser-corpus.jsonl"))
     meta_path.unlink(missing_ok=True)
     parser.save(path)
+    for stale in legacy_files(path.parent, path.stem):
+        stale.unlink(missing_ok=True)
     meta = {**report, "catalog": catalog.name, "catalog_version": catalog.version,
             "content_hash": catalog_hash(settings, catalog), "created": time.time()}
     atomic_write(meta_path, json.dumps(meta, indent=2))

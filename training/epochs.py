@@ -1,4 +1,7 @@
-"""The epoch loop the torch rankers share: progress, validation, early stopping."""
+"""The epoch loop the torch rankers share: progress, validation, early stopping.
+
+A ranker scores with numpy arrays (``tools/rankers``) while torch trains a module: ``publish``
+copies the module's weights into the ranker's arrays, before each validation and at the end."""
 
 from __future__ import annotations
 
@@ -21,8 +24,14 @@ EpochFn = Callable[[int, StepFn], float]
 MIN_DELTA = 5e-4
 
 
+def numpy_state(module: torch.nn.Module) -> dict:
+    """The module's parameters and buffers as numpy arrays (copies), by their torch names:
+    what the run-time models score with."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
+
+
 def run_epochs(ranker: Ranker, module: torch.nn.Module, epoch_fn: EpochFn, *, train: UserItems,
-               valid: UserItems | None, epochs: int, patience: int,
+               valid: UserItems | None, epochs: int, patience: int, publish: Callable[[], None],
                progress: ProgressFn | None = None) -> FitReport:
     """Runs up to ``epochs`` epochs; after each, validation NDCG@10 (``valid`` ranked from
     ``train``); stops after ``patience`` epochs without a gain of ``MIN_DELTA`` and restores
@@ -49,6 +58,7 @@ def run_epochs(ranker: Ranker, module: torch.nn.Module, epoch_fn: EpochFn, *, tr
         module.eval()
         if not validate:
             continue
+        publish()
         score = evaluate(ranker, train, valid, exclude=train)["ndcg@10"]
         report.valid.append(score)
         if progress is not None:
@@ -67,4 +77,5 @@ def run_epochs(ranker: Ranker, module: torch.nn.Module, epoch_fn: EpochFn, *, tr
     else:
         report.best_epoch = report.epochs_run
     module.eval()
+    publish()
     return report
