@@ -214,8 +214,9 @@ def join(redial: list[Movie], movielens: MovieLens) -> tuple[dict[str, str], Cov
 
     Tried in order, the first hit wins: a title key and the year; a title key and the year
     one off (ReDial's years are sometimes a festival or a later release: "Insidious (2011)" is
-    MovieLens's 2010); the title before a colon and the year, then the year one off (ReDial's
-    "Borat (2006)"); for a ReDial name without a year, a title key that exactly one MovieLens
+    MovieLens's 2010); the title (or its part before a colon) against MovieLens's titles before
+    a colon, with the year, then the year one off (ReDial's "Borat (2006)" is "Borat: Cultural
+    Learnings of America ..." there); for a ReDial name without a year, a title key that exactly one MovieLens
     movie has. Where MovieLens lists one film twice (the same key and year), the one with more
     ratings wins."""
     rated = Counter(movie_id for _, movie_id, _ in movielens.ratings)
@@ -238,9 +239,9 @@ def join(redial: list[Movie], movielens: MovieLens) -> tuple[dict[str, str], Cov
         if movie.year is None:
             found = {m for k in keys for m in owners.get(k, ())}
             return next(iter(found)) if len(found) == 1 else None
-        tiers = ((exact, keys, 0), (exact, keys, -1), (exact, keys, 1),
-                 (loose, [loose_key(movie.title)], 0), (loose, [loose_key(movie.title)], -1),
-                 (loose, [loose_key(movie.title)], 1))
+        heads = [*keys, loose_key(movie.title)]  # "Borat" or "Borat: ..." against MovieLens's "Borat: ..."
+        tiers = ((exact, keys, 0), (exact, keys, -1), (exact, keys, 1), (loose, heads, 0), (loose, heads, -1),
+                 (loose, heads, 1))
         for index, ks, shift in tiers:
             for key in filter(None, ks):
                 hit = index.get((key, movie.year + shift))
