@@ -196,3 +196,19 @@ def test_movielens_blend_names_genres_uses_co_ratings_and_skips_mentioned_movies
                              replies=[AgentReply(item_ids=["107"], text="Jurassic Park?")])
     ids = blend.respond(dialogue, 5).item_ids
     assert ids[0] == "108" and "101" not in ids and "107" not in ids
+
+
+@pytest.mark.slow
+def test_movielens_web_cards_show_year_rating_and_genres_and_the_greeting_asks_no_author(movies_run):
+    from types import SimpleNamespace
+
+    from recpilot.ui.web import WebPage
+
+    settings, _, _ = movies_run
+    catalog, _ = ensure_movies_catalog(settings, REDIAL_MOVIES, MOVIELENS)
+    page = WebPage(SimpleNamespace(agent=SimpleNamespace(catalog=catalog, domain="movie catalog")))
+    card = page.card("101", "because")
+    assert card["title"] == "The Matrix" and card["attrs"] == ["1999", "★ 3.83"]
+    assert card["tags"] == ["Action", "Sci-Fi", "Thriller"]
+    assert page.card("201", "")["attrs"] == ["2001"] and page.card("201", "")["tags"] == []
+    assert page.greeting("anon-1") == "Hi! Tell me what you're in the mood for — a genre, a favourite, a year."
