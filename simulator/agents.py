@@ -29,6 +29,7 @@ class DialogueSoFar:
     user: list[str] = field(default_factory=list)
     replies: list[AgentReply] = field(default_factory=list)
     history: list[str] = field(default_factory=list)  # ids the user liked before (heldout targets)
+    named: list[str] = field(default_factory=list)  # ids the user named so far (ReDial's @mentions), in order
 
     @property
     def shown(self) -> set[str]:

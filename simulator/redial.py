@@ -32,8 +32,12 @@ How a dialogue is replayed (decisions, stated once):
 * Long-term memory is off: every dialogue is a new user.
 * Baselines (the harness's own, ``baselines.py``) see the same points: popularity (most
   mentioned movies in ReDial) and retrieval (the seeker's text so far, embedded and searched
-  in the catalog's vector store with the ``search_items`` tool). Like RecPilot, they do not
-  suggest a movie the human recommender already named.
+  in the catalog's vector store with the ``search_items`` tool); on the movies catalog also
+  blend (genre words, item-item CF from the seeker's movies, popularity). Like RecPilot, they
+  do not suggest a movie the human recommender already named.
+* With a MovieLens folder the catalog is ``movies`` (``movies_catalog.py``: the same ReDial ids,
+  with genres, tags, ratings and interactions where MovieLens has the movie), and RecPilot
+  ranks with a ranker trained on it (trained first when the catalog version has none).
 """
 
 from __future__ import annotations
@@ -277,13 +281,14 @@ def render_mentions(text: str, dialogue: RedialDialogue, catalog=None) -> tuple[
 def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = None, limit: int | None = None,
                     with_baselines: bool = True, progress: Callable[[int, int], None] | None = None,
                     notify: Callable[[str], None] | None = None, stance_folds: int = 0,
-                    leak_free: bool = True) -> dict:
+                    leak_free: bool = True, movielens: Path | None = None) -> dict:
     """Replays and scores ``data``; writes ``out/summary.json``, ``out/report.md`` and
     ``out/dialogues.jsonl`` (what each system predicted where); returns the summary.
     ``stance_folds`` k > 0: each dialogue is read by a stance model trained on the other folds
     of ``data`` only (``simulator/redial_cv.py``). ``leak_free``: popularity (RecPilot's prior
     and the baseline's) is ``nbMentions`` minus the mentions in the whole of ``data``; turn it
-    off only for dialogues from elsewhere, whose mentions ``nbMentions`` never counted."""
+    off only for dialogues from elsewhere, whose mentions ``nbMentions`` never counted.
+    ``movielens``: a MovieLens folder; the catalog is then ``movies`` instead of ``redial``."""
     from recpilot.simulator.redial_replay import evaluate
     from recpilot.simulator.redial_report import write_report
 
@@ -291,7 +296,15 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
     movies = Path(movies) if movies else default_movies_path(data)
     dialogues, errors = read_dialogues(data, limit)
     without = file_mentions(read_dialogues(data)[0]) if leak_free else None
-    catalog = ensure_redial_catalog(settings, movies, notify, without)
+    built: dict = {}
+    if movielens is not None:
+        from recpilot.simulator.movies_catalog import ensure_movies_catalog, ensure_ranker
+
+        catalog, build = ensure_movies_catalog(settings, movies, movielens, without=without, notify=notify)
+        built = {"coverage": build.coverage, "interactions": build.interactions,
+                 "ranker": ensure_ranker(settings, catalog, notify)}
+    else:
+        catalog = ensure_redial_catalog(settings, movies, notify, without)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stance_of = None
@@ -303,11 +316,13 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
         stance_of = {d.id: paths[fold_of[d.id]] for d in dialogues}
     summary = evaluate(settings, catalog, dialogues, out, with_baselines=with_baselines, progress=progress,
                        stance_of=stance_of)
+    summary["catalog"].update(built)
     summary["stance"] = (f"cross-validated: {stance_folds} folds by dialogue, each read by a model trained on the "
                          f"others" if stance_folds else "the configured model (the shipped one is fitted on ReDial dev)")
     summary["popularity"] = ("leak-free: nbMentions minus this file's own mentions" if leak_free else
                              "raw nbMentions (counted over all of ReDial)")
-    summary.update({"data": str(data), "movies": str(movies), "skipped_lines": errors[:20],
+    summary.update({"data": str(data), "movies": str(movies), **({"movielens": str(movielens)} if movielens else {}),
+                    "skipped_lines": errors[:20],
                     "llm_backend": settings.llm.backend, "seconds": round(time.perf_counter() - start, 1)})
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     write_report(summary, out / "report.md")

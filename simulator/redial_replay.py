@@ -28,27 +28,31 @@ K = 50
 def build_baselines(catalog) -> list:
     """The harness's own baselines (``simulator/baselines.py``), so they are the same everywhere:
     popularity (most mentioned ReDial movies) and retrieval (the seeker's text so far, embedded
-    and searched with the ``search_items`` tool). Both skip what the human recommender named
-    already, as RecPilot does."""
-    from recpilot.simulator.baselines import PopularityAgent, RetrievalAgent
+    and searched with the ``search_items`` tool), and on a catalog with genres and ratings (the
+    movies catalog) the blend of genre words, item-item CF from the seeker's movies and
+    popularity. All skip what the human recommender named already, as RecPilot does."""
+    from recpilot.simulator.baselines import BlendAgent, PopularityAgent, RetrievalAgent
 
-    return [PopularityAgent(catalog), RetrievalAgent(catalog)]
+    extra = [BlendAgent(catalog)] if BlendAgent.applies(catalog) else []
+    return [PopularityAgent(catalog), RetrievalAgent(catalog), *extra]
 
 
 def build_agent(settings, catalog, sessions_db: Path):
-    """RecPilot on the redial catalog, without long-term memory (every dialogue is a new user),
-    with the distilled parser when one is trained for it (``recpilot --catalog redial train
-    parser``) and switched on."""
+    """RecPilot on the catalog (``redial`` or ``movies``), without long-term memory (every
+    dialogue is a new user), with the distilled parser when one is trained for it (``recpilot
+    --catalog redial train parser``) and switched on, and the trained ranker when the catalog
+    has one (the movies catalog: it folds the seeker's liked movies in as their history)."""
     from recpilot.agent.agent import RecPilot
     from recpilot.agent.distilled import load_distilled
     from recpilot.llm.base import build_chat_model
     from recpilot.memory.sessions import SessionStore
+    from recpilot.tools.rankers.scorer import load_scorer
 
     # ReDial scores only liked and disliked, so its stance rule reads an item liked unless disliked
     learned = settings.learned.model_copy(update={"stance_rule": "redial"})
     agent_settings = settings.model_copy(update={"catalog": catalog.name, "learned": learned})
     return RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None,
-                    distilled=load_distilled(agent_settings, catalog))
+                    scorer=load_scorer(agent_settings, catalog), distilled=load_distilled(agent_settings, catalog))
 
 
 def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -> dict:
@@ -78,6 +82,7 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
             _record_recommender(store, session_id, None, [], append=False)  # its own items were never shown
             replied = False
             so_far.user.append(text)
+            so_far.named += [m for m in msg.mentions if catalog.has(m)]
         elif msg.sender == "recommender":
             if msg.mentions:
                 targets = list(dict.fromkeys(msg.mentions))

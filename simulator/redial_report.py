@@ -15,6 +15,20 @@ def _rec_row(name: str, r: dict) -> str:
             f"{f['recall@1']:.3f} | {f['recall@10']:.3f} | {f['recall@50']:.3f} | {r['out_of_catalog']} |")
 
 
+def _catalog_lines(s: dict) -> list[str]:
+    """The MovieLens join and the ranker, for the movies catalog (nothing for ``redial``)."""
+    cat = s["catalog"]
+    if "coverage" not in cat:
+        return []
+    cov, ranker = cat["coverage"], cat.get("ranker") or {}
+    trained = f", trained for this run: hr@10 {ranker['hr@10']:.3f}" if ranker.get("trained_now") else ""
+    return ["", f"Catalog `{cat['name']}`: ReDial's movies joined with MovieLens (`{s.get('movielens', '')}`) by "
+            f"title and year: {cov['matched']}/{cov['movies']} movies ({cov['movies_matched']:.1%}), "
+            f"{cov['mentions_matched']}/{cov['mentions']} of their mentions ({cov['mentions_matched_share']:.1%}); "
+            f"{cat.get('interactions', 0)} MovieLens ratings >= 4 as interactions. RecPilot's ranker: "
+            f"{ranker.get('model') or 'none'}{trained}."]
+
+
 def render_report(s: dict) -> str:
     p, rec = s["parser"], s["recommendation"]
     lines = [
@@ -24,6 +38,7 @@ def render_report(s: dict) -> str:
         f"({s['catalog']['items']} items in catalog `{s['catalog']['name']}`). LLM backend: "
         f"`{s.get('llm_backend', '?')}`. Run time {s.get('seconds', 0):.0f} s "
         f"({s['timing']['agent_turns']} agent turns, {s['timing']['ms_per_agent_turn']:.0f} ms each).",
+        *_catalog_lines(s),
         "",
         "## Recommendation (Recall@k of the movies the human recommender named)",
         "",
@@ -77,7 +92,9 @@ def render_report(s: dict) -> str:
         "movie nobody mentioned is a false positive.",
         "- Baselines (`simulator/baselines.py`): popularity = most mentioned ReDial movies "
         f"({s.get('popularity', 'raw nbMentions')}; RecPilot's popularity prior is the same); retrieval = the seeker's text so far embedded and searched with the "
-        "`search_items` tool. Like RecPilot, neither suggests a movie the recommender already named.",
+        "`search_items` tool; blend (catalogs with genres and ratings) = 0.5 item-item CF from the movies the "
+        "seeker named + 0.3 genre words in the seeker's text + 0.2 popularity, each min-max scaled. Like "
+        "RecPilot, none suggests a movie the recommender already named (blend: nor one the seeker named).",
         "- Per-dialogue predictions are in `dialogues.jsonl`; the sessions in `sessions.db`.",
     ]
     return "\n".join(lines) + "\n"

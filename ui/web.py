@@ -71,6 +71,9 @@ class WebPage:
         self.image_field = getattr(schema, "image", None) or next((f for f in _IMAGE_FIELDS if f in schema.keep), None)
 
     # --- views ----------------------------------------------------------------------------------
+    def greeting(self, user: str) -> str:
+        return _greeting(user, self.catalog.schema)
+
     def card(self, item_id: str, reason: str) -> dict:
         item = self.catalog.get(item_id)
         schema = self.catalog.schema
@@ -163,7 +166,7 @@ class WebPage:
         draft = uuid.uuid4().hex[:12]
         sid = params.get("session", "")
         if not sid:
-            return remember, user, user, "", draft, [], _empty_view(), _greeting(user)
+            return remember, user, user, "", draft, [], _empty_view(), self.greeting(user)
         try:
             session = self.service.session(sid, user)
             restored = self.history(session), self.view(session)
@@ -246,7 +249,7 @@ class WebPage:
     def new_session(self, user: str, request: gr.Request):
         """A fresh conversation (the ➕ button and the chat's clear button alike)."""
         user = self._user(request, user)
-        return "", uuid.uuid4().hex[:12], user, [], _empty_view(), _greeting(user)
+        return "", uuid.uuid4().hex[:12], user, [], _empty_view(), self.greeting(user)
 
     def open_session(self, picked: str | None, user: str, request: gr.Request):
         """Reopens one of the user's past conversations."""
@@ -269,7 +272,7 @@ class WebPage:
         if not _NAME.match(typed):
             return owner, owner, {"user": owner}, sid, history, view, \
                 "Names may use letters, digits and . _ - @ (up to 64)."
-        return typed, typed, {"user": typed}, "", [], _empty_view(), _greeting(typed)
+        return typed, typed, {"user": typed}, "", [], _empty_view(), self.greeting(typed)
 
     # --- helpers --------------------------------------------------------------------------------
     def _turn(self, text: str, user: str, sid: str, token: str | None = None, action: str | None = None):
@@ -376,10 +379,18 @@ def _empty_view() -> dict:
     return {"cards": [], "marks": {}, "chips": []}
 
 
-def _greeting(user: str) -> str:
+def _greeting(user: str, schema) -> str:
+    """Hello, naming what this catalog lets a person ask by: an author only where items have
+    people ("authors" -> "an author", "directors" -> "a director")."""
     name = "" if user.startswith("anon-") else f" {html.escape(user)}"
-    return (f"Hi{name}! Tell me what you're in the mood for — a genre, an author, "
-            "a favourite, a year.")
+    asks = ["a genre"] if schema.attribute_fields else []
+    if schema.people:
+        person = schema.people[0].lower().rstrip("s").replace("_", " ")
+        asks.append(f"{'an' if person[:1] in 'aeiou' else 'a'} {person}")
+    asks.append("a favourite")
+    if schema.year:
+        asks.append("a year")
+    return f"Hi{name}! Tell me what you're in the mood for — {', '.join(asks)}."
 
 
 def _oops(exc: Exception) -> str:
@@ -461,7 +472,7 @@ def build_web(service: Service, login_required: bool = False) -> gr.Blocks:
                                      scale=6, elem_id="rp-msg", max_lines=4, autofocus=True,
                                      label="Your message")
                     send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="rp-send")
-                status = gr.Markdown(_greeting(""), elem_id="rp-status")
+                status = gr.Markdown(page.greeting(""), elem_id="rp-status")
                 gr.HTML('<div class="rp-section">Recommendations</div>')
 
                 @gr.render(inputs=[view])

@@ -29,10 +29,15 @@ def redial_cmd(
     leak_free: Annotated[bool, typer.Option(
         "--leak-free/--raw-mentions", help="popularity = nbMentions minus --data's own mentions (nbMentions "
         "counts all of ReDial, test split included); --raw-mentions for dialogues nbMentions never counted")] = True,
+    movielens: Annotated[Path | None, typer.Option(
+        help="a MovieLens folder (ml-latest-small: movies.csv, ratings.csv, tags.csv): evaluate on the "
+             "\"movies\" catalog (genres, tags, ratings joined in; a ranker trained on it) and add the "
+             "blend baseline")] = None,
 ) -> None:
     """Parser score (liked/disliked movies) and Recall@1/10/50 of the movies the human recommender named.
 
-    The movies are ingested as the catalog "redial" in the active RECPILOT_HOME first.
+    The movies are ingested as the catalog "redial" in the active RECPILOT_HOME first (with
+    --movielens, as the catalog "movies", joined with MovieLens).
     """
     from recpilot.simulator.redial import default_movies_path, run_redial_eval
 
@@ -45,10 +50,15 @@ def redial_cmd(
 
     summary = run_redial_eval(settings, data, out, movies=movies, limit=limit, with_baselines=baselines,
                               progress=progress, notify=lambda m: typer.echo(m, err=True), stance_folds=stance_folds,
-                              leak_free=leak_free)
+                              leak_free=leak_free, movielens=movielens)
     rec, parser = summary["recommendation"], summary["parser"]
     typer.echo(f"{summary['dialogues']} dialogues, {rec['turns']} recommender turns, {rec['pairs']} (turn, movie) pairs, "
                f"{summary['seconds']:.0f} s")
+    cat = summary["catalog"]
+    if "coverage" in cat:
+        cov, ranker = cat["coverage"], cat["ranker"]
+        typer.echo(f"catalog {cat['name']!r}: {cat['items']} movies, MovieLens matched {cov['movies_matched']:.1%} "
+                   f"of them and {cov['mentions_matched_share']:.1%} of their mentions; ranker: {ranker.get('model')}")
     typer.echo(f"parser: liked F1 {parser['liked']['f1']:.3f}, disliked F1 {parser['disliked']['f1']:.3f}, "
                f"macro-F1 {parser['macro_f1']:.3f} (stance: {summary['stance']})")
     rows = [("recpilot", rec)] + [(name, b["recommendation"]) for name, b in summary.get("baselines", {}).items()]
