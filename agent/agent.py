@@ -9,7 +9,7 @@ from recpilot.agent.loop import collect, run_turn
 from recpilot.agent.parser import Parser
 from recpilot.agent.stance import StanceModel, load_stance
 from recpilot.agent.steps import Step, TurnResult
-from recpilot.catalog import Catalog
+from recpilot.catalog import Catalog, item_noun
 from recpilot.errors import LimitExceeded, UserError
 from recpilot.ids import DEFAULT_USER
 from recpilot.ingest import ensure_catalog
@@ -136,9 +136,5 @@ class RecPilot:
 
 
 def _domain(catalog: Catalog) -> str:
-    text = " ".join(catalog.schema.categorical + catalog.schema.numeric).lower()
-    if "author" in text:
-        return "book catalog"
-    if "director" in text or "runtime" in text:
-        return "movie catalog"
-    return "catalog"
+    noun = item_noun(catalog)
+    return "catalog" if noun == "item" else f"{noun} catalog"

@@ -195,7 +195,8 @@ FILLER = frozenset(
     new old next last first second third fourth fifth already seen been into fan really quite pretty super much
     would could should will shall might must ever never got get need needs wanted wants wanna gonna rather
     lately today tonight vacation holiday weekend night top both either neither nor favorite favourite
-    recommend recommended suggestion suggestions idea ideas mood only take set rec recs""".split()
+    recommend recommended suggestion suggestions idea ideas mood only take set rec recs
+    watch watching watched rewatch movie movies film films flick flicks""".split()
 )
 
 # Words about the reader's situation, not about the book they want ("couldn't put it down",

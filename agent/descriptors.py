@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recpilot.agent.per_catalog import CatalogBound, PerCatalog
-from recpilot.catalog import Catalog, kind_field
+from recpilot.catalog import Catalog, item_noun, kind_field
 
 #: word or phrase -> (what a reader wants by it, what it rules out or "")
 LEXICON: dict[str, tuple[str, str]] = {
@@ -164,7 +164,8 @@ class Descriptors(CatalogBound):
             display = catalog.display.get(self.field, {})
             self.labels = sorted(display.values())
             if self.labels:
-                self.vectors = np.stack([catalog.embed_query(f"{label} books") for label in self.labels])
+                things = item_noun(catalog, plural=True)
+                self.vectors = np.stack([catalog.embed_query(f"{label} {things}") for label in self.labels])
 
     def relevance(self, phrase: str) -> float:
         """How close the phrase comes to what the catalog describes: any label of its kind

@@ -83,7 +83,8 @@ def run_turn(agent, session: Session, text: str, k: int, history: list[str] | No
         session_id=session.id, shown=session.shown, memory=agent.memory, scorer=agent.scorer, history=turn.history))
     yield from recall(agent, session, parsed.update, executed)
     t0 = time.perf_counter()
-    plan = plan_turn(executed.tctx.state, parsed.update, agent.catalog, k=k, shown=session.shown)
+    plan = plan_turn(executed.tctx.state, parsed.update, agent.catalog, k=k, shown=session.shown,
+                     collaborative=agent.scorer is not None)
     yield PlanStep(plan=plan, duration_ms=_ms(t0))
     yield from run_tools(plan, executed)
     t0 = time.perf_counter()

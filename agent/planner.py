@@ -13,6 +13,8 @@ from recpilot.catalog import Catalog
 from recpilot.preferences import PreferenceState, StateUpdate
 
 RETRIEVE = 300
+COLLABORATIVE = 100
+POPULAR = 100
 #: the longest retrieval query (the tools accept 2000 characters; an embedding reads far fewer)
 MAX_QUERY_CHARS = 1000
 
@@ -39,7 +41,9 @@ def _titles_only(catalog: Catalog) -> bool:
     return not catalog.schema.text and not catalog.schema.categorical
 
 
-def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, k: int, shown: set[str]) -> Plan:
+def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, k: int, shown: set[str],
+              collaborative: bool = False) -> Plan:
+    """``collaborative``: a trained ranker is there to bring in items from ratings."""
     intent = update.intent
     if intent == "reset":
         return Plan(respond_with="reset")
@@ -60,12 +64,20 @@ def plan_turn(state: PreferenceState, update: StateUpdate, catalog: Catalog, *, 
     if query:
         calls.append(PlannedCall(tool="search_items", args={"query": query, "constraints": constraints, "limit": RETRIEVE},
                                  why="retrieve by what the user described"))
+        # what many people liked competes too: a text search alone never reaches a popular item
+        # whose text says little (a film known by its title only)
+        calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "scope": "catalog",
+                                                            "limit": POPULAR, "mode": "merge"},
+                                 why="the most popular items that fit"))
     else:
         calls.append(PlannedCall(tool="filter_items", args={"constraints": constraints, "scope": "catalog", "limit": RETRIEVE},
                                  why="no description yet: the most popular items that fit"))
     for anchor in list({r.id: r for r in state.anchors[-2:] + state.liked_items[-1:]}.values()):
         calls.append(PlannedCall(tool="similar_items", args={"item_id": anchor.id, "limit": 100, "mode": "merge"},
                                  why=f"like {anchor.title}"))
+    if collaborative and (state.anchors or state.liked_items or state.read_items or state.accepted_item):
+        calls.append(PlannedCall(tool="collaborative_items", args={"limit": COLLABORATIVE, "mode": "merge"},
+                                 why="liked by people who liked the same"))
     known = series_rows(catalog, known_series(catalog, state, shown))
     exclude = sorted(state.seen_ids() | {a.id for a in state.anchors} | shown
                      | {catalog.items[r].id for r in known.tolist()})

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 
 from recpilot.agent.series import series_phrase
-from recpilot.catalog import Catalog, kind_field
+from recpilot.catalog import Catalog, item_noun, kind_field
 from recpilot.preferences import Constraint, PreferenceState
 from recpilot.schema import CatalogSchema, Item
 
@@ -35,9 +35,7 @@ _NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "
 
 def noun(catalog: Catalog, plural: bool = True) -> str:
     """What the catalog holds, in words: books, movies or items."""
-    text = " ".join(catalog.schema.categorical + catalog.schema.numeric).lower()
-    word = "book" if "author" in text else "movie" if ("director" in text or "runtime" in text) else "item"
-    return word + ("s" if plural else "")
+    return item_noun(catalog, plural)
 
 
 def request_phrase(catalog: Catalog, state: PreferenceState) -> str:

@@ -353,15 +353,20 @@ def _defuse(up: StateUpdate) -> None:
 
 def _alternatives(tokens: list[str], found: list[Match], people: list[str]) -> set[int]:
     """Indices of values offered as alternatives ("fantasy or sci-fi"; "Binchy and Pilcher",
-    since a book is rarely by both): soft, since a hard include of both would ask for items
-    that are both."""
+    since a book is rarely by both; a list of three or more, "comedy, action, sci fi,
+    thriller", since an item is rarely all of them): soft, since a hard include of each would
+    ask for items that are all of them."""
     out = set()
+    run = [0]  # the current list of values of one field joined by commas or "and"
     for k in range(len(found) - 1):
         a, b = found[k], found[k + 1]
         between = [w for w in tokens[a.end : b.start] if w != ","]
         joined = between in (["or"], ["and", "or"], ["and", "/", "or"], ["/"])
         if a.field == b.field and (joined or a.field in people and between in (["and"], [], ["&"])):
             out |= {k, k + 1}
+        run = run + [k + 1] if a.field == b.field and between in ([], ["and"], ["&"]) else [k + 1]
+        if len(run) >= 3:
+            out |= set(run)
     return out
 
 

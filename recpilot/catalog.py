@@ -300,6 +300,26 @@ def minmax(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num((values - lo) / (hi - lo), nan=0.0)
 
 
+#: who the people with a taste for a catalog's items are, by its noun
+_AUDIENCE = {"book": ("readers", "read"), "movie": ("viewers", "seen"), "film": ("viewers", "seen")}
+
+
+def item_noun(catalog: Catalog, plural: bool = False) -> str:
+    """What one item is called: the schema's ``noun``, else guessed from its fields (an author
+    or pages: books; a director or a runtime: movies), else "item"."""
+    noun = catalog.schema.noun
+    if not noun:
+        names = " ".join(catalog.schema.categorical + catalog.schema.numeric).lower()
+        noun = "book" if "author" in names or "page" in names else \
+            "movie" if "director" in names or "runtime" in names else "item"
+    return noun + ("s" if plural else "")
+
+
+def audience_words(catalog: Catalog) -> tuple[str, str]:
+    """(the people who enjoy the items, what they did with one): ("readers", "read")."""
+    return _AUDIENCE.get(item_noun(catalog), ("people", "tried"))
+
+
 def kind_field(catalog: Catalog) -> str | None:
     """The field a user names first ('a mystery'): the planner's clarifying field."""
     schema = catalog.schema

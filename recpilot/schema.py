@@ -22,6 +22,21 @@ from recpilot.errors import IngestError
 _LIST_SPLIT = re.compile(r"\s*[|;]\s*")
 
 
+class RankingWeights(BaseModel):
+    """How the ranking tool weighs what it knows, per catalog: domains differ (ReDial's human
+    recommenders name the few films everyone has seen far more than readers of the demo's books
+    share a few titles). The defaults suit the demo catalog; the movies catalog declares its own."""
+
+    model_config = {"extra": "forbid"}
+
+    query: float = Field(0.40, ge=0, le=5, description="closeness to what the user described")
+    prefs: float = Field(0.25, ge=0, le=5, description="the user's soft likes and dislikes")
+    anchors: float = Field(0.20, ge=0, le=5, description="closeness to items the user named or liked")
+    popularity: float = Field(0.10, ge=0, le=5, description="the catalog's popularity field (log-scaled)")
+    rating: float = Field(0.05, ge=0, le=5, description="the catalog's rating field")
+    ranker: float = Field(0.5, ge=0, le=1, description="share of a trained ranker's score in the blend")
+
+
 class CatalogSchema(BaseModel):
     """Field mapping for one catalog (a ``schema.yaml`` or inferred from the file)."""
 
@@ -57,6 +72,9 @@ class CatalogSchema(BaseModel):
     audience: dict[str, list[float]] = Field(
         default_factory=dict, description="value of audience_field -> [min_age, max_age] of its readers"
     )
+    ranking: RankingWeights = Field(default_factory=RankingWeights)
+    noun: str | None = Field(None, max_length=40, description="what one item is called ('book', 'movie'); "
+                             "default: guessed from the field names")
 
     @model_validator(mode="after")
     def _roles_are_fields(self) -> CatalogSchema:

@@ -281,20 +281,24 @@ def render_mentions(text: str, dialogue: RedialDialogue, catalog=None) -> tuple[
 def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = None, limit: int | None = None,
                     with_baselines: bool = True, progress: Callable[[int, int], None] | None = None,
                     notify: Callable[[str], None] | None = None, stance_folds: int = 0,
-                    leak_free: bool = True, movielens: Path | None = None) -> dict:
+                    leak_free: bool = True, movielens: Path | None = None, skip: int = 0,
+                    ablations: bool = False) -> dict:
     """Replays and scores ``data``; writes ``out/summary.json``, ``out/report.md`` and
     ``out/dialogues.jsonl`` (what each system predicted where); returns the summary.
     ``stance_folds`` k > 0: each dialogue is read by a stance model trained on the other folds
     of ``data`` only (``simulator/redial_cv.py``). ``leak_free``: popularity (RecPilot's prior
     and the baseline's) is ``nbMentions`` minus the mentions in the whole of ``data``; turn it
     off only for dialogues from elsewhere, whose mentions ``nbMentions`` never counted.
-    ``movielens``: a MovieLens folder; the catalog is then ``movies`` instead of ``redial``."""
+    ``movielens``: a MovieLens folder; the catalog is then ``movies`` instead of ``redial``.
+    ``skip``: leave out the first N dialogues (those a setting was chosen on), then ``limit``.
+    ``ablations``: also score RecPilot without each of its parts (``redial_replay.ABLATIONS``)."""
     from recpilot.simulator.redial_replay import evaluate
     from recpilot.simulator.redial_report import write_report
 
     start = time.perf_counter()
     movies = Path(movies) if movies else default_movies_path(data)
-    dialogues, errors = read_dialogues(data, limit)
+    dialogues, errors = read_dialogues(data, limit + skip if limit else None)
+    dialogues = dialogues[skip:]
     without = file_mentions(read_dialogues(data)[0]) if leak_free else None
     built: dict = {}
     if movielens is not None:
@@ -315,7 +319,8 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
         paths = train_fold_models(data, fold_of, stance_folds, out, notify)
         stance_of = {d.id: paths[fold_of[d.id]] for d in dialogues}
     summary = evaluate(settings, catalog, dialogues, out, with_baselines=with_baselines, progress=progress,
-                       stance_of=stance_of)
+                       stance_of=stance_of, ablations=ablations)
+    summary["skipped_dialogues"] = skip
     summary["catalog"].update(built)
     summary["stance"] = (f"cross-validated: {stance_folds} folds by dialogue, each read by a model trained on the "
                          f"others" if stance_folds else "the configured model (the shipped one is fitted on ReDial dev)")

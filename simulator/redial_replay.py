@@ -37,7 +37,33 @@ def build_baselines(catalog) -> list:
     return [PopularityAgent(catalog), RetrievalAgent(catalog), *extra]
 
 
-def build_agent(settings, catalog, sessions_db: Path):
+#: what the ablation runs take away from RecPilot (``evaluate(ablations=True)``)
+ABLATIONS = {
+    "without_parser_preferences": "the parser's genres, decades, moods, people and free words are dropped "
+                                  "(named movies and their stance stay)",
+    "without_ranker": "no trained ranker: neither its candidates nor its scores",
+    "without_popularity": "popularity weighs nothing in the ranking",
+}
+
+
+class _MentionsOnly:
+    """The parser, minus everything it reads besides named items and their stance."""
+
+    def __init__(self, parser):
+        self.parser = parser
+
+    def __getattr__(self, name):
+        return getattr(self.parser, name)
+
+    def parse(self, utterance, ctx):
+        result = self.parser.parse(utterance, ctx)
+        up = result.update
+        for values in (up.likes, up.dislikes, up.add_constraints, up.keywords):
+            values.clear()
+        return result
+
+
+def build_agent(settings, catalog, sessions_db: Path, ablation: str | None = None):
     """RecPilot on the catalog (``redial`` or ``movies``), without long-term memory (every
     dialogue is a new user), with the distilled parser when one is trained for it (``recpilot
     --catalog redial train parser``) and switched on, and the trained ranker when the catalog
@@ -51,8 +77,17 @@ def build_agent(settings, catalog, sessions_db: Path):
     # ReDial scores only liked and disliked, so its stance rule reads an item liked unless disliked
     learned = settings.learned.model_copy(update={"stance_rule": "redial"})
     agent_settings = settings.model_copy(update={"catalog": catalog.name, "learned": learned})
-    return RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None,
-                    scorer=load_scorer(agent_settings, catalog), distilled=load_distilled(agent_settings, catalog))
+    from recpilot.tools.rank import PreferenceScorer
+
+    scorer = None if ablation == "without_ranker" else load_scorer(agent_settings, catalog)
+    if ablation == "without_popularity":
+        base = PreferenceScorer(popularity=0.0)
+        scorer = load_scorer(agent_settings, catalog, base=base) if scorer is not None else base
+    agent = RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None,
+                     scorer=scorer, distilled=load_distilled(agent_settings, catalog))
+    if ablation == "without_parser_preferences":
+        agent.parser = _MentionsOnly(agent.parser)
+    return agent
 
 
 def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -> dict:
@@ -147,9 +182,11 @@ def _norm(title: str) -> str:
 
 
 def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, with_baselines: bool = True,
-             progress: Callable[[int, int], None] | None = None, stance_of: dict[str, Path] | None = None) -> dict:
+             progress: Callable[[int, int], None] | None = None, stance_of: dict[str, Path] | None = None,
+             ablations: bool = False) -> dict:
     """``stance_of``: dialogue id -> the stance weights that read it (cross-validation: a model
-    that never saw the dialogue); None: the configured model reads every dialogue."""
+    that never saw the dialogue); None: the configured model reads every dialogue.
+    ``ablations``: also replay every dialogue through each of ``ABLATIONS`` (RecPilot only)."""
     run_id = f"-{int(time.time())}"
     agents: dict[Path | None, object] = {}
 
@@ -203,4 +240,14 @@ def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, w
                       for b in baselines},
         "timing": {"agent_turns": turns, "ms_per_agent_turn": round(ms / turns, 1) if turns else 0.0},
     }
+    if ablations:
+        summary["ablations"] = {}
+        for name, what in ABLATIONS.items():
+            agent = build_agent(settings, catalog, out / f"sessions-{name}.db", ablation=name)
+            pts: list[RecPoint] = []
+            for i, dialogue in enumerate(dialogues, start=1):
+                pts += [RecPoint(**p) for p in replay(agent, dialogue, [], run_id)["points"]["recpilot"]]
+                if progress:
+                    progress(i, len(dialogues))
+            summary["ablations"][name] = {"what": what, "recommendation": recommendation_scores(pts, catalog.has)}
     return summary

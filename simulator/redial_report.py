@@ -50,6 +50,10 @@ def render_report(s: dict) -> str:
         _rec_row("RecPilot", rec),
     ]
     lines += [_rec_row(name, b["recommendation"]) for name, b in s.get("baselines", {}).items()]
+    lines += [_rec_row(f"RecPilot {name.replace('_', ' ')}", a["recommendation"])
+              for name, a in s.get("ablations", {}).items()]
+    if s.get("ablations"):
+        lines += ["", *(f"- RecPilot {name.replace('_', ' ')}: {a['what']}." for name, a in s["ablations"].items())]
     lines += [
         "",
         f"Turns where RecPilot had nothing to recommend yet: {rec['turns_without_prediction']}. "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recpilot.catalog import Catalog, kind_field
+from recpilot.catalog import Catalog, item_noun, kind_field
 from recpilot.schema import Item
 from recpilot.simulator.leak import LeakDetector
 from recpilot.simulator.models import ItemView, TargetProfile
@@ -188,12 +188,7 @@ def build_profile(catalog: Catalog, item: Item) -> TargetProfile:
 
 
 def domain_noun(catalog: Catalog) -> str:
-    names = " ".join(catalog.schema.people + catalog.schema.numeric).lower()
-    if "author" in names or "page" in names:
-        return "book"
-    if "director" in names or "runtime" in names:
-        return "movie"
-    return "item"
+    return item_noun(catalog)
 
 
 def paraphrase(item: Item, profile: TargetProfile) -> str:

@@ -144,3 +144,44 @@ def test_load_scorer_ignores_a_checkpoint_of_other_catalog_content(models_home, 
     meta_path.write_text(json.dumps(meta))
     with pytest.warns(UserWarning, match="cannot read"):
         assert load_scorer(models_home, catalog) is None
+
+
+def test_collaborative_items_brings_in_what_readers_of_a_liked_book_also_liked(demo_catalog, knn):
+    from recpilot.tools import TOOLS
+
+    scorer = TrainedScorer(knn, demo_catalog)
+    ctx = _ctx(demo_catalog, liked=[HP1], scorer=scorer)
+    result = TOOLS["collaborative_items"](ctx, {"limit": 30})
+    ids = [demo_catalog.items[r].id for r in ctx.bus.rows.tolist()]
+    assert len(ids) == 30 and HP2 in ids and HP1 not in ids  # the sequel, never the book itself
+    assert result.items[0].id == ids[0]
+    # no trained ranker, or nothing liked yet: nothing to start from, the bus is left alone
+    for empty in (_ctx(demo_catalog, liked=[HP1]), _ctx(demo_catalog, scorer=scorer)):
+        assert TOOLS["collaborative_items"](empty, {"limit": 30}).candidates == 0 and len(empty.bus) == 0
+
+
+def test_the_planner_asks_the_ratings_only_when_a_ranker_and_a_liked_item_are_there(demo_catalog):
+    from recpilot.agent.planner import plan_turn
+    from recpilot.preferences import StateUpdate
+
+    update = StateUpdate(intent="recommend")
+    liked = PreferenceState(liked_items=[ItemRef(id=HP1, title=demo_catalog.get(HP1).title)])
+    tools = lambda state, on: [c.tool for c in plan_turn(state, update, demo_catalog, k=5, shown=set(),  # noqa: E731
+                                                         collaborative=on).calls]
+    assert "collaborative_items" in tools(liked, True)
+    assert "collaborative_items" not in tools(liked, False)
+    assert "collaborative_items" not in tools(PreferenceState(), True)
+
+
+def test_reasons_speak_of_the_catalogs_own_people(demo_catalog, knn, monkeypatch):
+    from recpilot.catalog import audience_words, item_noun
+
+    assert item_noun(demo_catalog) == "book" and audience_words(demo_catalog) == ("readers", "read")
+    monkeypatch.setattr(demo_catalog.schema, "noun", "movie")
+    assert item_noun(demo_catalog, plural=True) == "movies"
+    scorer = TrainedScorer(knn, demo_catalog)
+    rows = _candidates(demo_catalog, HP2, HP1)
+    _, reasons = scorer.score(_ctx(demo_catalog, liked=[HP1]), rows, None)
+    flat = [r for rs in reasons for r in rs]
+    assert any(r.startswith("viewers who liked") for r in flat) and "you have seen this already" in flat
+    assert not any("readers" in r or "reading" in r for r in flat)

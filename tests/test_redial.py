@@ -238,6 +238,20 @@ def test_redial_eval_reuses_an_ingested_catalog(tiny_run, tmp_path):
     assert summary["dialogues"] == 1 and summary["baselines"] == {}
 
 
+@pytest.mark.slow
+def test_redial_eval_skips_the_tuning_dialogues_and_scores_ablations(tiny_run, tmp_path):
+    home, _, _ = tiny_run
+    settings = Settings(home=home, llm=LLMSettings(backend="none"))
+    summary = run_redial_eval(settings, TINY, tmp_path, skip=1, with_baselines=False, ablations=True)
+    assert summary["dialogues"] == 2 and summary["skipped_dialogues"] == 1
+    ids = [json.loads(line)["id"] for line in (tmp_path / "dialogues.jsonl").read_text().splitlines()]
+    assert "1" not in ids and len(ids) == 2
+    assert set(summary["ablations"]) == {"without_parser_preferences", "without_ranker", "without_popularity"}
+    for ablation in summary["ablations"].values():
+        assert ablation["recommendation"]["turns"] == summary["recommendation"]["turns"]
+    assert "RecPilot without ranker" in (tmp_path / "report.md").read_text()
+
+
 # --- the stance reader cross-validated by dialogue ---------------------------------------------
 def _stance_dialogues(tmp_path, copies: int = 2):
     """tests/fixtures/stance_tiny.jsonl's five dialogues, ``copies`` times under new ids, with a

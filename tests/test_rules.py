@@ -142,6 +142,8 @@ CASES = [
     case("a love story", likes=[("genres", "romance")]),  # a subject: leans, does not demand
     case("short stories", likes=[("genres", "short stories")]),  # 6 main ones: a filter would leave too few
     case("fantasy or sci-fi", likes=[("genres", "fantasy"), ("genres", "science fiction")]),
+    case("fantasy, sci-fi, mystery, really anything",  # a list of three: any of them, not all
+         likes=[("genres", "fantasy"), ("genres", "science fiction"), ("genres", "mystery")]),
     case("fantsy", constraints=[inc("fantasy")]),
     case("mistery novels", constraints=[inc("mystery")]),
     case("in spanish", constraints=[inc("spanish", "language")]),

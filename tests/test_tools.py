@@ -524,3 +524,26 @@ def test_constraint_objects_pass_through_tool_arguments(demo_catalog):
     ctx = ToolContext(catalog=demo_catalog)
     run(ctx, "filter_items", constraints=[c.model_dump()], scope="catalog", limit=5)
     assert len(ctx.bus) == 5 and all("horror" in genres(demo_catalog, i) for i in bus_ids(ctx))
+
+
+def test_filter_items_from_the_catalog_can_merge_into_the_candidates(demo_catalog):
+    ctx = ToolContext(catalog=demo_catalog)
+    run(ctx, "search_items", query="a haunted house on a hill", limit=20)
+    searched = bus_ids(ctx)
+    run(ctx, "filter_items", scope="catalog", limit=10, mode="merge")
+    assert bus_ids(ctx)[:20] == searched and len(ctx.bus) > 20  # the popular ones join, the rest stay first
+    run(ctx, "filter_items", scope="catalog", limit=10)
+    assert len(ctx.bus) == 10  # replace, as before
+
+
+def test_the_catalog_schema_decides_how_much_popularity_weighs_in_ranking(demo_catalog, monkeypatch):
+    ctx = ToolContext(catalog=demo_catalog)
+    run(ctx, "search_items", query="a quiet literary novel about grief", limit=100)
+    ranking = demo_catalog.schema.ranking
+    monkeypatch.setattr(demo_catalog.schema, "ranking", ranking.model_copy(update={"popularity": 5.0}))
+    loud = run(ctx, "rank_items", k=5)
+    most_popular = max(ctx.bus.rows.tolist(), key=lambda r: demo_catalog.popularity[r])
+    assert loud.items[0].id == demo_catalog.items[most_popular].id
+    monkeypatch.setattr(demo_catalog.schema, "ranking", ranking.model_copy(update={"popularity": 0.0}))
+    quiet = run(ctx, "rank_items", k=5)
+    assert [h.id for h in quiet.items] != [h.id for h in loud.items]

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from recpilot.tools.collaborative import collaborative_items
 from recpilot.tools.details import item_details
 from recpilot.tools.filter import filter_items
 from recpilot.tools.models import (
+    CollaborativeArgs,
     DetailsArgs,
     FilterArgs,
     RankArgs,
@@ -59,7 +61,9 @@ def _tool(fn: Callable) -> Tool:
 
 TOOLS: dict[str, Tool] = {
     t.name: t
-    for t in map(_tool, [search_items, filter_items, rank_items, similar_items, item_details, recall_memory])
+    for t in map(_tool, [search_items, filter_items, rank_items, similar_items, collaborative_items, item_details,
+                         recall_memory])
 }
 
-__all__ = ["TOOLS", "Tool", "SearchArgs", "FilterArgs", "RankArgs", "SimilarArgs", "DetailsArgs", "RecallArgs"]
+__all__ = ["TOOLS", "Tool", "SearchArgs", "FilterArgs", "RankArgs", "SimilarArgs", "CollaborativeArgs", "DetailsArgs",
+           "RecallArgs"]

@@ -16,8 +16,9 @@ def filter_items(ctx: ToolContext, args: FilterArgs) -> ToolResult:
         exclude_ids: item ids that must not appear (rejected or already shown).
         include_ids: if given, keep only these ids.
         scope: "candidates" filters the current candidate set; "catalog" selects from the
-            whole catalog, most popular first, and replaces the candidate set.
+            whole catalog, most popular first.
         limit: the most items kept when scope is "catalog".
+        mode: with scope "catalog", "replace" the candidate set or "merge" into it.
     """
     catalog = ctx.catalog
     mask = catalog.mask([catalog.checked(c) for c in args.constraints])  # InvalidConstraint says why
@@ -30,7 +31,10 @@ def filter_items(ctx: ToolContext, args: FilterArgs) -> ToolResult:
     if args.scope == "catalog":
         rows = np.flatnonzero(mask)
         rows = rows[np.argsort(-catalog.popularity[rows], kind="stable")][: args.limit]
-        ctx.bus.replace(rows, "filter_items(catalog)")
+        if args.mode == "merge":
+            ctx.bus.merge(rows, "filter_items(catalog)")
+        else:
+            ctx.bus.replace(rows, "filter_items(catalog)")
     else:
         ctx.bus.keep(mask, "filter_items")
     hits = [ItemHit(id=catalog.items[r].id, title=catalog.items[r].title) for r in ctx.bus.rows[:10].tolist()]

@@ -41,6 +41,8 @@ class FilterArgs(BaseModel):
         "candidates", description="filter the current candidates, or the whole catalog (most popular first)"
     )
     limit: int = Field(500, ge=1, le=100000)
+    mode: Literal["replace", "merge"] = Field(
+        "replace", description="with scope catalog: replace the candidate set, or merge into it")
 
 
 class RankArgs(BaseModel):
@@ -53,6 +55,12 @@ class SimilarArgs(BaseModel):
     model_config = {"extra": "forbid"}
     item_id: str = Field(min_length=1, max_length=200)
     limit: int = Field(50, ge=1, le=500)
+    mode: Literal["replace", "merge"] = "merge"
+
+
+class CollaborativeArgs(BaseModel):
+    model_config = {"extra": "forbid"}
+    limit: int = Field(100, ge=1, le=500)
     mode: Literal["replace", "merge"] = "merge"
 
 

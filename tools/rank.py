@@ -53,7 +53,9 @@ LIKED_ANCHOR_WEIGHT = 0.9
 class PreferenceScorer:
     name = "preference"
 
-    weights = {"query": 0.40, "prefs": 0.25, "anchors": 0.20, "popularity": 0.10, "rating": 0.05}
+    def __init__(self, **weights: float):
+        """``weights``: overrides of the catalog schema's ``ranking`` weights (ablations)."""
+        self.overrides = weights
 
     def score(self, ctx: ToolContext, rows: np.ndarray, query: str | None) -> tuple[np.ndarray, list[list[str]]]:
         catalog, state = ctx.catalog, ctx.state
@@ -62,7 +64,7 @@ class PreferenceScorer:
         if n == 0:
             return np.zeros(0), reasons
         emb = np.asarray(catalog.embeddings[rows])
-        w = dict(self.weights)
+        w = {**catalog.schema.ranking.model_dump(exclude={"ranker"}), **self.overrides}
 
         # closeness to the described wants
         if query:

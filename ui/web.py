@@ -43,8 +43,9 @@ log = logging.getLogger("recpilot.web")
 MORE = "show me more"
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _TOOL_WORDS = {"search_items": "searching the catalog", "filter_items": "applying your constraints",
-               "similar_items": "finding similar items", "rank_items": "ranking", "item_details": "looking it up",
-               "recall_memory": "remembering earlier sessions"}
+               "similar_items": "finding similar items",
+               "collaborative_items": "asking what people with your taste liked", "rank_items": "ranking",
+               "item_details": "looking it up", "recall_memory": "remembering earlier sessions"}
 _MARKS = {"like": "liked", "accept": "liked", "more_like_this": "liked", "dislike": "disliked"}
 _FEEDBACK_WORDS = {"like": "👍 liked", "dislike": "👎 not for me:", "accept": "✓ chose"}
 _IMAGE_FIELDS = ("image_url", "image", "cover", "cover_url", "poster", "poster_url", "thumbnail")

@@ -33,6 +33,10 @@ def redial_cmd(
         help="a MovieLens folder (ml-latest-small: movies.csv, ratings.csv, tags.csv): evaluate on the "
              "\"movies\" catalog (genres, tags, ratings joined in; a ranker trained on it) and add the "
              "blend baseline")] = None,
+    skip: Annotated[int, typer.Option(
+        help="leave out the first N dialogues (e.g. those settings were chosen on), then --limit", min=0)] = 0,
+    ablations: Annotated[bool, typer.Option(
+        help="also score RecPilot without parser preferences, without the ranker and without popularity")] = False,
 ) -> None:
     """Parser score (liked/disliked movies) and Recall@1/10/50 of the movies the human recommender named.
 
@@ -50,7 +54,7 @@ def redial_cmd(
 
     summary = run_redial_eval(settings, data, out, movies=movies, limit=limit, with_baselines=baselines,
                               progress=progress, notify=lambda m: typer.echo(m, err=True), stance_folds=stance_folds,
-                              leak_free=leak_free, movielens=movielens)
+                              leak_free=leak_free, movielens=movielens, skip=skip, ablations=ablations)
     rec, parser = summary["recommendation"], summary["parser"]
     typer.echo(f"{summary['dialogues']} dialogues, {rec['turns']} recommender turns, {rec['pairs']} (turn, movie) pairs, "
                f"{summary['seconds']:.0f} s")
@@ -62,8 +66,9 @@ def redial_cmd(
     typer.echo(f"parser: liked F1 {parser['liked']['f1']:.3f}, disliked F1 {parser['disliked']['f1']:.3f}, "
                f"macro-F1 {parser['macro_f1']:.3f} (stance: {summary['stance']})")
     rows = [("recpilot", rec)] + [(name, b["recommendation"]) for name, b in summary.get("baselines", {}).items()]
+    rows += [(name.replace("without_", "-"), a["recommendation"]) for name, a in summary.get("ablations", {}).items()]
     for name, r in rows:
         f = r["filtered"]
-        typer.echo(f"{name:>12}: R@1 {r['recall@1']:.3f}  R@10 {r['recall@10']:.3f}  R@50 {r['recall@50']:.3f}   "
+        typer.echo(f"{name:>20}: R@1 {r['recall@1']:.3f}  R@10 {r['recall@10']:.3f}  R@50 {r['recall@50']:.3f}   "
                    f"filtered R@1 {f['recall@1']:.3f}  R@10 {f['recall@10']:.3f}  R@50 {f['recall@50']:.3f}")
     typer.echo(f"wrote {out / 'summary.json'} and {out / 'report.md'}")

@@ -6,7 +6,8 @@ user id is a user of the catalog's interactions, plus the items liked, accepted 
 the caller gave for this user (``Session.history``: items liked in another system), minus the
 items rejected. The trained ranker scores the candidates from that history (a new reader is folded
 in: no retraining), the scores are min-max scaled over the candidates, and the result is
-``weight`` × that + (1 - ``weight``) × the preference scorer's score. Books the reader
+``weight`` (default: the catalog schema's ``ranking.ranker``) × that + (1 - ``weight``) ×
+the preference scorer's score. Books the reader
 already rated sink to the bottom. The best candidates get a reason naming the liked book
 most specifically co-liked with them in the ratings (shared readers / sqrt(readers of X), at
 least ``min_support`` shared readers): "readers who liked X also liked this".
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recpilot.catalog import Catalog
+from recpilot.catalog import Catalog, audience_words
 from recpilot.errors import UserError
 from recpilot.settings import Settings
 from recpilot.tools.context import ToolContext
@@ -42,8 +43,9 @@ SEEN_PENALTY = 1.0  # blended scores live in about [-0.3, 1]: this puts read boo
 class TrainedScorer:
     """Implements ``recpilot.tools.rank.Scorer``."""
 
-    def __init__(self, ranker: Ranker, catalog: Catalog, meta: dict | None = None, *, weight: float = 0.5,
+    def __init__(self, ranker: Ranker, catalog: Catalog, meta: dict | None = None, *, weight: float | None = None,
                  base=None, explain_top: int = 20, min_support: int = 2, cache_size: int = 256):
+        weight = catalog.schema.ranking.ranker if weight is None else weight
         if not 0.0 <= weight <= 1.0:
             raise UserError("weight must be in [0, 1]")
         if ranker.n_items != len(catalog):
@@ -142,8 +144,9 @@ class TrainedScorer:
     def _explain(self, rows: np.ndarray, score: np.ndarray, cf: np.ndarray, is_seen: np.ndarray,
                  history: np.ndarray, reasons: list[list[str]]) -> None:
         """Adds "readers who liked X also liked this" to the best candidates the ranker backs."""
+        people, did = audience_words(self.catalog)
         for i in np.flatnonzero(is_seen):
-            reasons[i].insert(0, "you have read this already")
+            reasons[i].insert(0, f"you have {did} this already")
         history = history[self.readers.lengths()[history] > 0] if len(history) else history
         if len(history) == 0:
             return
@@ -158,9 +161,9 @@ class TrainedScorer:
             best = int(np.argmax(affinity[slot]))
             if affinity[slot, best] > 0:
                 title = self.catalog.items[int(history[best])].title
-                reasons[i].insert(0, f"readers who liked {title} also liked this")
+                reasons[i].insert(0, f"{people} who liked {title} also liked this")
             else:
-                reasons[i].append("fits your reading history")
+                reasons[i].append("fits what you liked before")
 
     def co_likes(self, history: np.ndarray, items: np.ndarray) -> np.ndarray:
         """(len(items), len(history)): how many readers liked both (from the ingested ratings)."""
