@@ -163,6 +163,13 @@ RE_SMALLTALK = re.compile(
     r"^(hi|hello|hey|yo|good (morning|afternoon|evening)|how are you|thanks|thank you|thx|cheers|ok|okay|bye"
     r"|goodbye|yes|yeah|yep|no|nope|nah|sure|cool|great|nice|perfect|awesome|help|what can you do"
     r"|who are you)\b|\b(thanks|thank you|cheers|bye|goodbye)\b")
+# Asking for items outright, inside small talk ("Hello, I am looking for some movie suggestions.
+# What would you suggest?"): a request with nothing known yet, answered with popular picks and
+# a question, never with small talk alone. Thanking for suggestions is not asking for more.
+RE_ASKS_FOR = re.compile(
+    r"\b(?:recommend|recommendations?|suggest|suggestions?|looking for|any ideas|recs?"
+    r"|what (?:should|could|can|do) (?:i|we) (?:read|watch|see)|(?:something|anything) (?:good|to (?:read|watch)))\b")
+RE_THANKS_FOR = re.compile(r"\b(?:thanks|thank you|thx)\b(?: \w+){0,3} (?:for|about)\b")
 SMALLTALK_WORDS = frozenset("hi hello hey yo thanks thank thx cheers bye goodbye yes yeah yep nope nah sure cool "
                             "great nice perfect awesome help morning afternoon evening".split())
 RE_ACCEPT = re.compile(

@@ -31,11 +31,13 @@ from recpilot.agent.cues import (
     PERSON_CUES,
     RE_ACCEPT,
     RE_ASK,
+    RE_ASKS_FOR,
     RE_INJECTION,
     RE_OOD,
     RE_READ_ALL,
     RE_RESET,
     RE_SMALLTALK,
+    RE_THANKS_FOR,
     ROLE_WORDS,
     SMALLTALK_WORDS,
     TASTE_CUES,
@@ -173,7 +175,8 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         if t.structured == 0 and not up.dislikes:
             if injection:
                 return "out_of_domain"
-            if not keywords and (not t.tokens or RE_SMALLTALK.search(t.joined)):
+            asks = RE_ASKS_FOR.search(t.joined) and not RE_THANKS_FOR.search(t.joined)
+            if not keywords and (not t.tokens or RE_SMALLTALK.search(t.joined)) and not asks:
                 return "chitchat"
         if (up.rejected_items or up.read_items) and not (
                 up.add_constraints or up.likes or up.anchors or up.keywords or up.liked_items):

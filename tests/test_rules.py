@@ -263,6 +263,10 @@ CASES = [
     case("hi", intent="chitchat", needs_llm=False),
     case("thanks!", intent="chitchat"),
     case("perfect, thanks", shown=True, intent="chitchat"),
+    # asking outright inside small talk is a request (popular picks and a question), thanking is not
+    case("Hello, I am looking for some book suggestions. What would you suggest?", intent="recommend"),
+    case("Hi! Any recommendations?", intent="recommend"),
+    case("thank you for the suggestions!", shown=True, intent="chitchat"),
     case("what's the weather in Paris", intent="out_of_domain", needs_llm=False),
     case("what is the capital of France", intent="out_of_domain"),
     case("", intent="chitchat", needs_llm=False),

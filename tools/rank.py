@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from recpilot.catalog import minmax
+from recpilot.catalog import audience_words, minmax
 from recpilot.tools.context import ToolContext
 from recpilot.tools.models import ItemHit, RankArgs, ToolResult
 
@@ -127,11 +127,13 @@ class PreferenceScorer:
         if order is not None:
             score += order[1] * order[0]
         score /= total
+        _, did = audience_words(catalog)
+        popular = f"widely {did}" if did != "tried" else "popular"
         for i in range(n):
             if query and sim_q[i] > 0.45:
                 reasons[i].insert(0, "matches what you described")
             if pop[i] > 0.85:
-                reasons[i].append("widely read")
+                reasons[i].append(popular)
         return score, reasons
 
 
