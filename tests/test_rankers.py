@@ -25,6 +25,7 @@ TINY = {
     "itemknn": {"neighbours": 10},
     "mf": {"factors": 8, "epochs": 25, "batch_size": 64, "lr": 0.05, "patience": 25},
     "slim": {"neighbours": 10, "epochs": 10, "batch_size": 16, "patience": 10},
+    "bpr": {"factors": 8, "iterations": 200, "learning_rate": 0.05},
 }
 
 

@@ -12,8 +12,10 @@ fewer than ``min_items`` positives keep all of them in train (they are still lea
 never evaluated). The demo ratings carry no timestamps, so the holdout is random, not
 "the last items". Train, valid and test are disjoint and cover every positive.
 
-``UserItems`` is a tiny read-only CSR matrix (numpy only) of shape (n_users, n_items): row
-``u`` lists the item rows user ``u`` liked, sorted.
+``UserItems`` is a tiny read-only CSR matrix of shape (n_users, n_items): row ``u`` lists the
+item rows user ``u`` liked, sorted. It is numpy only, because scoring one reader's history
+runs on every turn and importing scipy costs about 0.3 s a command; training hands it to
+scipy.sparse and ``implicit`` as ``to_scipy()``.
 """
 
 from __future__ import annotations
@@ -96,6 +98,12 @@ class UserItems:
     def transpose(self) -> UserItems:
         """(n_items, n_users): which users have each item."""
         return UserItems.from_pairs(self.indices, self.user_of_each(), self.n_items, self.n_users)
+
+    def to_scipy(self):
+        """The same matrix as a ``scipy.sparse.csr_matrix`` of float32 ones (training only)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((np.ones(self.nnz, dtype=np.float32), self.indices, self.indptr), shape=self.shape)
 
     def dense(self, users: np.ndarray | None = None) -> np.ndarray:
         """float32 (len(users), n_items) 0/1 matrix of these rows (all rows by default)."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from recpilot.errors import UserError
 from recpilot.tools.rankers.base import Ranker, registered
+from recpilot.tools.rankers.bpr import BPRRanker
 from recpilot.tools.rankers.itemknn import ItemKNNRanker
 from recpilot.tools.rankers.mf import MFRanker
 from recpilot.tools.rankers.popularity import PopularityRanker
@@ -13,9 +14,9 @@ from recpilot.tools.rankers.slim import SlimRanker
 
 #: every ranker, the trained ones first
 RANKERS: dict[str, type[Ranker]] = {
-    cls.name: cls for cls in (SlimRanker, MFRanker, ItemKNNRanker, PopularityRanker)
+    cls.name: cls for cls in (SlimRanker, MFRanker, BPRRanker, ItemKNNRanker, PopularityRanker)
 }
-TRAINED = ("slim", "mf")
+TRAINED = ("slim", "mf", "bpr")
 BASELINES = ("popularity", "itemknn")
 
 
