@@ -431,8 +431,8 @@ def test_recall_memory_returns_own_entries_only(demo_catalog, demo_settings, use
 
 # --- the registry -----------------------------------------------------------------------------
 def test_tools_registry_holds_every_tool_once():
-    assert set(TOOLS) == {"search_items", "filter_items", "rank_items", "similar_items", "item_details",
-                          "recall_memory"}
+    assert set(TOOLS) == {"search_items", "filter_items", "rank_items", "similar_items", "collaborative_items",
+                          "item_details", "recall_memory"}
     assert all(isinstance(t, Tool) and t.name == name for name, t in TOOLS.items())
 
 
