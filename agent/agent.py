@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from recpilot.agent import english
 from recpilot.agent.distilled import load_distilled
 from recpilot.agent.loop import collect, run_turn
 from recpilot.agent.parser import Parser
@@ -29,6 +30,7 @@ class RecPilot:
                  stance: StanceModel | None | str = "auto"):
         self.settings, self.catalog, self.llm, self.store, self.memory = settings, catalog, llm, store, memory
         self.scorer = scorer
+        english.use_cache(settings.home / "cache")
         self.domain = domain or _domain(catalog)
         stance = load_stance(settings) if stance == "auto" else stance
         self.parser = Parser(catalog, llm, self.domain, distilled, stance, settings.learned.stance_rule)

@@ -96,8 +96,12 @@ class UserItems:
         return UserItems.from_pairs(users, np.concatenate([self.indices, other.indices]), *self.shape)
 
     def transpose(self) -> UserItems:
-        """(n_items, n_users): which users have each item."""
-        return UserItems.from_pairs(self.indices, self.user_of_each(), self.n_items, self.n_users)
+        """(n_items, n_users): which users have each item. (Entries are unique and rows sorted, so
+        a stable sort by item is the whole job: users stay in order within each item.)"""
+        order = np.argsort(self.indices, kind="stable")
+        indptr = np.zeros(self.n_items + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.indices, minlength=self.n_items), out=indptr[1:])
+        return UserItems(indptr, self.user_of_each()[order].astype(np.int64), self.n_users)
 
     def to_scipy(self):
         """The same matrix as a ``scipy.sparse.csr_matrix`` of float32 ones (training only)."""
