@@ -305,13 +305,7 @@ def test_two_servers_on_one_store_lose_no_turn_and_no_like(store_env, copy_demo_
             for c in clients:
                 c.close()
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=converse, args=(i,)) for i in range(n_sessions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=600)
-    elapsed = time.perf_counter() - started
+    elapsed = _all_at_once(converse, n_sessions)
     lost_turns, lost_likes = 0, 0
     for i, sid in sids.items():
         for server in servers:  # both servers see the same, complete session
@@ -361,13 +355,18 @@ def _burst(url: str, sessions: int, texts: list[str]) -> tuple[float, list[str]]
         except Exception as exc:  # reported with the session it happened to
             errors.append(f"{user}: {exc!r}")
 
+    return _all_at_once(talk, sessions), errors
+
+
+def _all_at_once(fn, n: int) -> float:
+    """Runs ``fn(0)`` … ``fn(n - 1)`` in threads at once; the seconds until all have ended."""
     started = time.perf_counter()
-    threads = [threading.Thread(target=talk, args=(i,)) for i in range(sessions)]
+    threads = [threading.Thread(target=fn, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=600)
-    return time.perf_counter() - started, errors
+    return time.perf_counter() - started
 
 
 # --- c. kill -9 of a worker under load (PostgreSQL, --workers 2) -----------------------------------
