@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.stats import pct
+
 MESSAGES = ["a fantasy novel from the 90s", "nothing by Tolkien", "something funny", "a cozy mystery",
             "more like the second one", "something shorter", "a classic romance", "a science fiction book about AI",
             "newer please", "a thriller set in Scandinavia", "show me more", "a history of Rome",
@@ -35,11 +37,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> None:
@@ -107,8 +104,8 @@ def main() -> None:
             page.screenshot(path=str(args.out / "page-400px.png"), full_page=True)
             browser.close()
         print(f"\npage interactive {interactive:.2f} s; over {len(final)} turns: first sign p50 "
-              f"{statistics.median(first) * 1000:.0f} ms / p95 {_pct(first, 0.95) * 1000:.0f} ms; answer and cards "
-              f"p50 {statistics.median(final) * 1000:.0f} ms / p95 {_pct(final, 0.95) * 1000:.0f} ms; "
+              f"{statistics.median(first) * 1000:.0f} ms / p95 {pct(first, 95) * 1000:.0f} ms; answer and cards "
+              f"p50 {statistics.median(final) * 1000:.0f} ms / p95 {pct(final, 95) * 1000:.0f} ms; "
               f"screenshots in {args.out}/")
     finally:
         server.terminate()

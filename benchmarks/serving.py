@@ -33,6 +33,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.stats import pct
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -53,11 +55,6 @@ REQUESTS = [
     "more like the first one",
     "a short thriller",
 ]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def log(message: str) -> None:
