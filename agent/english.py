@@ -8,17 +8,16 @@ import and its compressed list), about 0.15 s from a copy kept in the cache fold
 
 from __future__ import annotations
 
-import logging
-import marshal
 import math
 import threading
 from importlib.metadata import version
 from pathlib import Path
 
+from recpilot.disk_cache import kept
+
 _frequencies: dict[str, float] | None = None
 _lock = threading.Lock()
 _cache_dir: Path | None = None
-log = logging.getLogger("recpilot.cache")
 
 
 def use_cache(folder: Path) -> None:
@@ -28,24 +27,13 @@ def use_cache(folder: Path) -> None:
 
 
 def _load() -> dict[str, float]:
-    path = _cache_dir / f"wordfreq-en-{version('wordfreq')}.marshal" if _cache_dir else None
-    if path is not None and path.exists():
-        try:
-            return marshal.loads(path.read_bytes())
-        except (ValueError, EOFError, TypeError, OSError):
-            log.warning("ignoring an unreadable word list copy at %s", path)
-    from wordfreq import get_frequency_dict
+    def from_wordfreq() -> dict[str, float]:
+        from wordfreq import get_frequency_dict
 
-    frequencies = get_frequency_dict("en")
-    if path is not None:
-        try:
-            from recpilot.weights import atomic_write
+        return get_frequency_dict("en")
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, marshal.dumps(frequencies))
-        except OSError:  # a read-only HOME: the next process loads from wordfreq again
-            log.warning("could not keep a copy of the word list in %s", path.parent)
-    return frequencies
+    stem = _cache_dir / f"wordfreq-en-{version('wordfreq')}" if _cache_dir else None
+    return kept(stem, from_wordfreq)
 
 
 def zipf(word: str) -> float:

@@ -13,15 +13,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from recpilot.catalog import Catalog
+from recpilot.weights import atomic_write
 
 T = TypeVar("T")
 log = logging.getLogger("recpilot.cache")
@@ -82,12 +81,10 @@ class PerCatalog(Generic[T]):
         obj = self._build(catalog)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # written whole then renamed, so a reader never sees half a file
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
+            atomic_write(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+            for stale in path.parent.glob(f"{self._name}-*.pkl"):  # built by older code: never read again
+                if stale != path:
+                    stale.unlink(missing_ok=True)
         except OSError:  # a read-only home still works, only slower to start
             log.warning("could not cache %s", path, exc_info=True)
         return obj

@@ -90,6 +90,22 @@ def get_embedder(batch_size: int = 64) -> Embedder:
         return _embedder(batch_size)
 
 
+def warm_up(batch_size: int = 64) -> None:
+    """Starts loading the embedder on another thread. ONNX builds its session outside the GIL,
+    so a command that loads a catalog meanwhile saves most of the ~0.3 s; a failure here is
+    left for the first real use to report."""
+
+    def load() -> None:
+        try:
+            get_embedder(batch_size)
+        except Exception:  # noqa: BLE001 - reported where the embedder is really needed
+            pass
+
+    # not a daemon: a process that ends early (an error) waits for it, since one killed inside
+    # ONNX's session set-up aborts ("terminate called without an active exception")
+    threading.Thread(target=load, name="embedder-warm-up").start()
+
+
 @lru_cache(maxsize=2)
 def _embedder(batch_size: int) -> Embedder:
     return Embedder(batch_size=batch_size)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -28,12 +29,16 @@ class WeightsError(ValueError):
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Readers see the old file or the new one, never half of it."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    if isinstance(data, bytes):
-        tmp.write_bytes(data)
-    else:
-        tmp.write_text(data, encoding="utf-8")
-    os.replace(tmp, path)
+    # a temporary name of its own, so two processes writing the same file never share one
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a shared home's files from others
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def save_weights(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> Path:

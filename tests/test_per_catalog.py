@@ -54,3 +54,12 @@ def test_per_catalog_pickles_without_the_catalog(tmp_path):
 
     state = pickle.loads(pickle.dumps(Built(fake_catalog(tmp_path)))).__dict__
     assert "catalog" not in state and state["table"] == {"dune": 4, "emma": 4}
+
+
+def test_per_catalog_removes_copies_built_by_older_code(tmp_path):
+    folder = tmp_path / "cache" / "books" / "v1"
+    folder.mkdir(parents=True)
+    (folder / "table-0123456789abcdef.pkl").write_bytes(b"from older code")
+    (folder / "other-0123456789abcdef.pkl").write_bytes(b"another structure's")
+    PerCatalog(counting([]), name="table")(fake_catalog(tmp_path))
+    assert sorted(p.name for p in folder.iterdir()) == ["other-0123456789abcdef.pkl", f"table-{code_hash()}.pkl"]

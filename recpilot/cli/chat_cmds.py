@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _agent(ctx: typer.Context) -> RecPilot:
+    from recpilot.embeddings import warm_up
+
+    warm_up(ctx.obj.embedding.batch_size)  # on its own thread, while the agent's code and catalog load
     from recpilot.agent.agent import RecPilot
 
     return RecPilot.from_settings(ctx.obj, notify=lambda m: typer.echo(m, err=True))
