@@ -48,7 +48,9 @@ def _variants(words: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 RETRACT_BEFORE = ("don't mind", "dont mind", "do not mind", "never mind", "nevermind", "forget about", "forget",
                   "remove", "drop", "allow", "ok with", "okay with", "fine with", "alright with", "actually i like",
-                  "changed my mind about", "don't care about", "dont care about", "do not care about", "whatever")
+                  "changed my mind about", "don't care about", "dont care about", "do not care about", "whatever",
+                  "doesn't have to be", "does not have to be", "doesn't need to be", "does not need to be",
+                  "don't have to be", "needn't be", "no need for it to be")
 RETRACT_AFTER = ("is fine", "are fine", "is ok", "are ok", "is okay", "are okay", "is alright", "are alright",
                  "after all", "is allowed", "are allowed", "doesn't matter", "does not matter", "don't matter",
                  "dont matter", "is welcome", "are welcome", "would be fine", "works too", "is fine too",

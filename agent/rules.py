@@ -29,6 +29,7 @@ from recpilot.agent.cues import (
     FILLER,
     MODIFIER_WORDS,
     PERSON_CUES,
+    POLARITY_CUES,
     RE_ACCEPT,
     RE_ASK,
     RE_ASKS_FOR,
@@ -207,23 +208,28 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
                 t.taken[i] = True
         found.sort(key=lambda m: m.start)
         either = _alternatives(t.tokens, found, self.catalog.schema.people)
+        previous: tuple[Match, str] | None = None
         for k, m in enumerate(found):
             t.taken[m.start : m.end] = True
             t.structured += 1
-            self._value_action(t, m, alternative=k in either)
+            polarity = polarity_at(t.tokens, t.clause, m.start, m.end)
+            if previous is not None and _continues_list(t, previous[0], m):
+                polarity = previous[1]  # "i like action, comedy and marvel movies": all three liked
+            self._value_action(t, m, polarity, alternative=k in either)
+            previous = (m, polarity)
 
-    def _value_action(self, t: Turn, m: Match, alternative: bool) -> None:
+    def _value_action(self, t: Turn, m: Match, polarity: str, alternative: bool) -> None:
         up = t.up
         source = " ".join(t.tokens[max(0, m.start - 3) : m.end])
-        polarity = polarity_at(t.tokens, t.clause, m.start, m.end)
         value = m.value
         if m.kind == "person" and self._read_everything(t, m):
             return
         taste = _taste_said(t, m.start)
         if polarity in ("request", "soft_pos") and t.reasons[m.start]:
             polarity = "soft_neg"  # "Twilight was awful, the romance was so creepy": a reason, not a wish
-        elif polarity == "request" and t.praise[m.start] and m.kind == "value":
-            # "loved The Martian, the humor and the science": what it liked in it, not a filter
+        elif polarity == "request" and m.kind == "value" and (t.praise[m.start] or _described(t, m.start)):
+            # "loved The Martian, the humor and the science", "it was pretty funny": what the
+            # user saw in something, not a filter
             up.likes.append(Preference(field=m.field, value=value, weight=0.5, source=source))
             return
         if polarity == "retract":
@@ -326,6 +332,40 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
         if keywords:
             up.keywords.append(" ".join(keywords))
         return keywords, list(dict.fromkeys(keywords + avoid + context + avoid_context))
+
+
+#: words that may sit between two values of one list ("fantasy type movies, and goofy comedies")
+_LIST_GLUE = frozenset({",", "and", "or", "&", "/", "also", "plus", "type", "types", "kind", "kinds", "of"}) | ITEM_NOUNS
+
+
+def _continues_list(t: Turn, prev: Match, m: Match) -> bool:
+    """Whether ``m`` continues a list that began at ``prev`` after a comma has cut it into a new
+    clause, with no cue of its own: such a value means what the list's first value meant. One
+    describing word may come between ("goofy comedies")."""
+    gap = t.tokens[prev.end : m.start]
+    if "," not in gap or t.clause[m.start] == t.clause[prev.start]:
+        return False  # in one clause the cue already reaches it; without a comma it is no list
+    if nearest_cue(t.tokens, t.clause, m.start, POLARITY_CUES) is not None:
+        return False
+    return sum(tok not in _LIST_GLUE for tok in gap) <= 1
+
+
+#: subjects and verbs that make the words after them a description of something already named
+#: ("it was pretty funny", "this is a funny movie", "his movies are funny", "sounds scary"). Not
+#: "he" or "she": "he's the king of thrillers" tells what the person the user shops for reads.
+_DESCRIBING = frozenset("it it's its this they they're them his her their was were "
+                        "sounds sounded looks looked seems seemed".split())
+
+
+def _described(t: Turn, start: int) -> bool:
+    """Whether the value at ``start`` describes something said before rather than asks for it:
+    a describing subject or verb before it in its clause, and no cue that makes it a wish."""
+    lo = start
+    while lo > 0 and t.clause[lo - 1] == t.clause[start]:
+        lo -= 1
+    if nearest_cue(t.tokens, t.clause, start, POLARITY_CUES) is not None or "only" in t.tokens[lo:start]:
+        return False  # "i want it to be funny", "they only watch cartoons"
+    return any(tok in _DESCRIBING for tok in t.tokens[lo:start])
 
 
 def _taste_said(t: Turn, start: int) -> bool:

@@ -20,8 +20,10 @@ How a dialogue is replayed (decisions, stated once):
   again, just as the agent would not repeat its own suggestions.
 * RecPilot's prediction at a recommender turn is its latest non-empty recommendation list
   (a seeker turn of chit-chat or a question about a movie changes nothing it would
-  recommend). Before the seeker has asked for anything it has no prediction; those turns
-  count as misses and are counted as ``turns_without_prediction``.
+  recommend). Before any seeker turn has brought items (the recommender speaks first, or the
+  seeker has only said hello) it is RecPilot's answer to "What would you suggest?" in a
+  session of its own, the list a new user gets, since the baselines predict from nothing there
+  too; those turns are counted as ``turns_on_opening_list``.
 * Parser reading: ``liked_items`` of the final state, and every movie that was an anchor
   ("something like X") at some turn, are liked (an anchor belongs to one request, and a new
   request sets it aside; asking for movies like X still says X was liked); ``rejected_items``

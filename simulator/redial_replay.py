@@ -23,6 +23,10 @@ from recpilot.simulator.redial_metrics import (
 )
 
 K = 50
+#: what a seeker who has said nothing yet is taken to ask: when the recommender speaks first,
+#: RecPilot's prediction is its answer to this (the list a new user is shown), as the baselines
+#: predict from nothing there too
+OPENING = "What would you suggest?"
 
 
 def build_baselines(catalog) -> list:
@@ -95,7 +99,9 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
     catalog, store = agent.catalog, agent.store
     user_id = f"redial-{dialogue.id}{run_id}"
     session_id: str | None = None
-    latest: list[str] = []
+    latest = opening_items(agent)
+    from_opening = 0  # points scored on the opening list: no seeker turn had brought items yet
+    own = False
     before: list[str] = []
     anchored: set[str] = set()  # anchors of any turn: a new request sets them aside, they were liked
     points: dict[str, list[RecPoint]] = {"recpilot": [], **{b.name: [] for b in baselines}}
@@ -114,6 +120,7 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
             session_id = reply.session_id
             if reply.items:
                 latest = [i.id for i in reply.items]
+                own = True
             _record_recommender(store, session_id, None, [], append=False)  # its own items were never shown
             replied = False
             so_far.user.append(text)
@@ -122,6 +129,7 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
             if msg.mentions:
                 targets = list(dict.fromkeys(msg.mentions))
                 points["recpilot"].append(RecPoint(targets=targets, predictions=latest[:K], mentioned_before=list(before)))
+                from_opening += not own
                 for b in baselines:
                     preds = b.respond(so_far, K + len(set(before))).item_ids
                     points[b.name].append(RecPoint(targets=targets, predictions=preds, mentioned_before=list(before)))
@@ -137,7 +145,19 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
     seen_only = {r.id for r in state.read_items} - liked - disliked
     return {"id": dialogue.id, "liked": sorted(liked), "disliked": sorted(disliked), "seen_only": sorted(seen_only),
             "points": {k: [p.model_dump() for p in v] for k, v in points.items()},
-            "agent_turns": agent_turns, "agent_ms": round(agent_ms, 1)}
+            "agent_turns": agent_turns, "agent_ms": round(agent_ms, 1), "from_opening": from_opening}
+
+
+_openings: dict[int, list[str]] = {}
+
+
+def opening_items(agent) -> list[str]:
+    """RecPilot's answer to ``OPENING`` in a session of its own (one per agent: with no state and
+    no memory it is the same for every dialogue)."""
+    if id(agent) not in _openings:
+        reply = agent.ask(OPENING, None, "redial-opening", K)
+        _openings[id(agent)] = [i.id for i in reply.items]
+    return list(_openings[id(agent)])
 
 
 def _record_recommender(store, session_id: str, text: str | None, items: list[str], append: bool) -> None:
@@ -202,7 +222,7 @@ def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, w
     counts, seen_counts = ParserCounts(), ParserCounts()
     points: dict[str, list[RecPoint]] = {}
     turns, ms = 0, 0.0
-    labelled = in_seeker_text = 0
+    labelled = in_seeker_text = from_opening = 0
     with (out / "dialogues.jsonl").open("w") as fh:
         for i, dialogue in enumerate(dialogues, start=1):
             record = replay(agent_for(dialogue.id), dialogue, baselines, run_id)
@@ -218,6 +238,7 @@ def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, w
             for name, pts in record["points"].items():
                 points.setdefault(name, []).extend(RecPoint(**p) for p in pts)
             turns += record["agent_turns"]
+            from_opening += record["from_opening"]
             ms += record["agent_ms"]
             record["points"] = {k: [{**p, "predictions": p["predictions"][:10]} for p in v]
                                 for k, v in record["points"].items()}
@@ -235,7 +256,8 @@ def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, w
         "dialogues": len(dialogues),
         "catalog": {"name": catalog.name, "items": len(catalog)},
         "parser": parser,
-        "recommendation": recommendation_scores(points.get("recpilot", []), catalog.has),
+        "recommendation": {**recommendation_scores(points.get("recpilot", []), catalog.has),
+                           "turns_on_opening_list": from_opening},
         "baselines": {b.name: {"recommendation": recommendation_scores(points.get(b.name, []), catalog.has)}
                       for b in baselines},
         "timing": {"agent_turns": turns, "ms_per_agent_turn": round(ms / turns, 1) if turns else 0.0},

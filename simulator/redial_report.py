@@ -56,7 +56,8 @@ def render_report(s: dict) -> str:
         lines += ["", *(f"- RecPilot {name.replace('_', ' ')}: {a['what']}." for name, a in s["ablations"].items())]
     lines += [
         "",
-        f"Turns where RecPilot had nothing to recommend yet: {rec['turns_without_prediction']}. "
+        f"Turns scored on RecPilot's opening list (no seeker turn had brought items yet): "
+        f"{rec.get('turns_on_opening_list', 0)}; turns without any prediction: {rec['turns_without_prediction']}. "
         f"Named movies that are not in the catalog: {rec['targets_out_of_catalog']} (always misses).",
         "",
         "Filtered: movies mentioned earlier in the dialogue are removed from the targets and from the "

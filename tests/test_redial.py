@@ -323,3 +323,27 @@ def test_redial_eval_raw_mentions_keeps_nb_mentions_for_dialogues_from_elsewhere
     assert catalog.get("101").numeric["mentions"] == NB_MENTIONS["101"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["popularity"].startswith("raw") and "raw nbMentions" in (tmp_path / "out" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_recommender_who_speaks_first_is_scored_against_recpilots_opening_list(tiny_run, tmp_path):
+    from recpilot.simulator.redial import Message, RedialDialogue
+    from recpilot.simulator.redial_replay import OPENING, build_agent, opening_items, replay
+
+    home, _, _ = tiny_run
+    settings = Settings(home=home, llm=LLMSettings(backend="none"))
+    catalog = load_catalog(settings, "redial")
+    agent = build_agent(settings, catalog, tmp_path / "sessions.db")
+    dialogue = RedialDialogue(id="opening", messages=[
+        Message(sender="recommender", text="Hi! Have you seen @201?", mentions=["201"]),
+        Message(sender="seeker", text="I loved @101, something like it please", mentions=["101"]),
+        Message(sender="recommender", text="Try @107", mentions=["107"]),
+    ])
+    record = replay(agent, dialogue, [])
+    opening = opening_items(agent)
+    points = record["points"]["recpilot"]
+    # the first point comes before the seeker said anything: the list a new user gets
+    assert opening == [i.id for i in agent.ask(OPENING, None, "another-new-user", 50).items]
+    assert opening[0] == "201"  # the most mentioned movie (leak-free popularity)
+    assert points[0]["predictions"] == opening
+    assert points[1]["predictions"] != opening and record["from_opening"] == 1

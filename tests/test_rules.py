@@ -290,6 +290,18 @@ CASES = [
     case("hello, something cozy", keywords=[], intent="recommend", needs_llm=False,
          likes=[(None, "cozy"), ("genres", "cozy mystery")], dislikes=[("genres", "horror")]),
     case("fantasy from the 90s", constraints=years(1990, 1999) + [inc("fantasy")], needs_llm=False),
+    # --- human phrasing (ReDial): a taste reaches every value of its list, a description is no request
+    case("so, i like fantasy, mystery and romance books", constraints=[],
+         likes=[("genres", "fantasy"), ("genres", "mystery"), ("genres", "romance")], keywords=ANY),
+    case("I enjoy fantasy type books, and goofy mysteries", constraints=[],
+         likes=[("genres", "fantasy"), ("genres", "mystery")], keywords=ANY),
+    case("I love fantasy, but no horror", constraints=[exc("horror")], likes=[("genres", "fantasy")]),
+    case("yes I read it, it was a proper mystery", constraints=[], likes=[("genres", "mystery")], keywords=ANY),
+    case("sounds like a thriller, I'll check it out", constraints=[], likes=[("genres", "thriller")], keywords=ANY),
+    case("I want it to be a mystery", constraints=[inc("mystery")], keywords=ANY),
+    case("she only reads fantasy", constraints=[inc("fantasy")], keywords=ANY),
+    case("it doesn't have to be fantasy", constraints=[], keywords=ANY,
+         remove_keys={"genres:include:fantasy", "genres:exclude:fantasy", "genres:fantasy"}),
 ]
 
 
