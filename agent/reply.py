@@ -76,7 +76,8 @@ def _recommendations(agent, session, utterance: str, parsed: ParseResult, plan: 
         if any(n.kind == "injection" for n in parsed.update.notes):  # repeat nothing such a message said
             reply.message = f"Here are {len(reply.items)} picks."
         else:
-            reply.message = recommendation_message(catalog, state, len(reply.items), seed, aside)
+            reply.message = recommendation_message(catalog, state, len(reply.items), seed, aside,
+                                                   [i.reason for i in reply.items])
         written = lead_in(llm, catalog, utterance, state, agent.domain, reply.items, reply.llm_calls)
         if written:
             reply.message = written + " " + reply.message

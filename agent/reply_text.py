@@ -38,8 +38,10 @@ def noun(catalog: Catalog, plural: bool = True) -> str:
     return item_noun(catalog, plural)
 
 
-def request_phrase(catalog: Catalog, state: PreferenceState) -> str:
-    """The current request as a noun phrase: "fantasy books from the 1990s, none by Tolkien"."""
+def request_phrase(catalog: Catalog, state: PreferenceState, reasons: list[str] | None = None) -> str:
+    """The current request as a noun phrase: "fantasy books from the 1990s, none by Tolkien".
+    ``reasons``: the shown items' reasons; an anchor is then named only if one of them goes back
+    to it (after "something funnier", comedies are not "like The Conjuring")."""
     schema = catalog.schema
     kind = kind_field(catalog)
     kinds = [str(c.value) for c in state.constraints if c.field == kind and c.op == "include"]
@@ -66,15 +68,17 @@ def request_phrase(catalog: Catalog, state: PreferenceState) -> str:
     if avoided:
         parts.append("less " + _join(avoided[:2], "or"))
     anchors = [r.title for r in state.anchors if r.id not in {x.id for x in state.liked_items}][-2:]
+    if reasons is not None:
+        anchors = [t for t in anchors if any(t in r or _short(t) in r for r in reasons)]
     if anchors:
         parts.append("like " + _join([_short(t) for t in anchors], "and"))
     return ", ".join(p for p in parts if p)
 
 
 def recommendation_message(catalog: Catalog, state: PreferenceState, n: int, seed: int,
-                           set_aside: str | None = None) -> str:
+                           set_aside: str | None = None, reasons: list[str] | None = None) -> str:
     rng = random.Random(seed)
-    what = request_phrase(catalog, state) if not state.is_vague() else f"popular {noun(catalog)} to start with"
+    what = request_phrase(catalog, state, reasons) if not state.is_vague() else f"popular {noun(catalog)} to start with"
     if what == noun(catalog):  # nothing asked for but what they liked: say so, not a bare "books"
         what = f"{noun(catalog)} close to what you like"
     opener = rng.choice(_OPENERS).format(n=_NUMBERS.get(n, str(n)), n_cap=_NUMBERS.get(n, str(n)).capitalize(),

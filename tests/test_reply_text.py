@@ -80,6 +80,16 @@ def test_request_phrase_liked_anchor_is_not_repeated_as_like(demo_catalog):
     assert request_phrase(demo_catalog, state) == "fantasy books"
 
 
+def test_request_phrase_names_an_anchor_only_when_a_shown_item_goes_back_to_it(demo_catalog):
+    state = PreferenceState(constraints=[Constraint(field="genres", op="include", value="humor")], anchors=[HARRY])
+    unrelated = ["by Terry Pratchett: humor, widely read", "by Douglas Adams: humor"]
+    related = [*unrelated, f"readers who liked {HARRY.title} also liked this"]
+
+    assert "like" not in request_phrase(demo_catalog, state, unrelated)
+    assert request_phrase(demo_catalog, state, related).endswith("like Harry Potter and the Sorcerer's Stone")
+    assert "like Harry Potter" in request_phrase(demo_catalog, state)  # without reasons, as before
+
+
 # --- item_answer ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hobbit(demo_catalog):
