@@ -62,7 +62,9 @@ SOFT_NEG = ("don't like", "dont like", "do not like", "didn't like", "didnt like
             "never loved", "never cared for",
             "not into", "not really into", "not big on", "less", "fewer", "not too", "not so", "not very", "too much",
             "too", "way too", "light on", "go easy on", "not much of",
-            "not much", "not crazy about", "not keen on", "rather not", "prefer not", "not for me", "isn't for me")
+            "not much", "not crazy about", "not keen on", "rather not", "prefer not", "not for me", "isn't for me",
+            # "not a big horror fan", "not really a comedy person": a taste, not a ban
+            "not a big", "not a huge", "not a great", "not much of a", "not really a", "not the biggest")
 HARD_NEG = ("no more", "no", "not", "nothing", "without", "avoid", "except", "exclude", "excluding", "none", "never",
             "hate", "hated", "can't stand", "cant stand", "cannot stand", "detest", "don't want", "dont want",
             "do not want", "anything but", "other than", "skip", "tired of", "sick of", "instead of", "rather than",

@@ -300,6 +300,8 @@ CASES = [
     case("sounds like a thriller, I'll check it out", constraints=[], likes=[("genres", "thriller")], keywords=ANY),
     case("I want it to be a mystery", constraints=[inc("mystery")], keywords=ANY),
     case("she only reads fantasy", constraints=[inc("fantasy")], keywords=ANY),
+    case("I'm not a big horror fan", constraints=[], dislikes=[("genres", "horror")], keywords=ANY),
+    case("not a horror book please", constraints=[exc("horror")], keywords=ANY),
     case("it doesn't have to be fantasy", constraints=[], keywords=ANY,
          remove_keys={"genres:include:fantasy", "genres:exclude:fantasy", "genres:fantasy"}),
 ]
