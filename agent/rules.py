@@ -350,11 +350,12 @@ def _continues_list(t: Turn, prev: Match, m: Match) -> bool:
     return sum(tok not in _LIST_GLUE for tok in gap) <= 1
 
 
-#: subjects and verbs that make the words after them a description of something already named
-#: ("it was pretty funny", "this is a funny movie", "his movies are funny", "sounds scary"). Not
-#: "he" or "she": "he's the king of thrillers" tells what the person the user shops for reads.
-_DESCRIBING = frozenset("it it's its this they they're them his her their was were "
-                        "sounds sounded looks looked seems seemed".split())
+#: words that make what follows them a description of something already named ("it was pretty
+#: funny", "this is a funny movie", "his movies are funny", "he makes them funny", "sounds scary").
+#: Not "he" or "she" alone: "he's the king of thrillers" tells what the person the user shops for
+#: reads; not "it" alone: "make it a mystery" asks.
+_DESCRIBING = frozenset("was were it's its his her their they're them sounds sounded looks looked seems seemed".split())
+_DESCRIBING_PAIRS = frozenset({("it", "is"), ("this", "is"), ("that", "is"), ("they", "are"), ("these", "are")})
 
 
 def _described(t: Turn, start: int) -> bool:
@@ -363,9 +364,11 @@ def _described(t: Turn, start: int) -> bool:
     lo = start
     while lo > 0 and t.clause[lo - 1] == t.clause[start]:
         lo -= 1
-    if nearest_cue(t.tokens, t.clause, start, POLARITY_CUES) is not None or "only" in t.tokens[lo:start]:
+    before = t.tokens[lo:start]
+    if nearest_cue(t.tokens, t.clause, start, POLARITY_CUES) is not None or "only" in before:
         return False  # "i want it to be funny", "they only watch cartoons"
-    return any(tok in _DESCRIBING for tok in t.tokens[lo:start])
+    pairs = zip(before, before[1:], strict=False)
+    return any(tok in _DESCRIBING for tok in before) or any(pair in _DESCRIBING_PAIRS for pair in pairs)
 
 
 def _taste_said(t: Turn, start: int) -> bool:

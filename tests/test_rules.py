@@ -299,6 +299,7 @@ CASES = [
     case("yes I read it, it was a proper mystery", constraints=[], likes=[("genres", "mystery")], keywords=ANY),
     case("sounds like a thriller, I'll check it out", constraints=[], likes=[("genres", "thriller")], keywords=ANY),
     case("I want it to be a mystery", constraints=[inc("mystery")], keywords=ANY),
+    case("make it a mystery", constraints=[inc("mystery")], keywords=ANY),
     case("she only reads fantasy", constraints=[inc("fantasy")], keywords=ANY),
     case("I'm not a big horror fan", constraints=[], dislikes=[("genres", "horror")], keywords=ANY),
     case("not a horror book please", constraints=[exc("horror")], keywords=ANY),
