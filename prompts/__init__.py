@@ -10,16 +10,21 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
-from jinja2 import Environment, StrictUndefined
-
 from recpilot.llm.base import Message
 
-_env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+@cache
+def _env():
+    # jinja2 and yaml load on the first prompt: a turn without an LLM renders none
+    from jinja2 import Environment, StrictUndefined
+
+    return Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 @cache
 def load(name: str) -> dict:
+    import yaml
+
     text = resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or "user" not in data:
@@ -44,4 +49,4 @@ def render(name: str, **variables) -> list[Message]:
 
 
 def _fill(template: str, variables: dict) -> str:
-    return _env.from_string(template).render(**variables).strip()
+    return _env().from_string(template).render(**variables).strip()
