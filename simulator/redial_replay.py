@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,16 +149,17 @@ def replay(agent, dialogue: RedialDialogue, baselines: list, run_id: str = "") -
             "agent_turns": agent_turns, "agent_ms": round(agent_ms, 1), "from_opening": from_opening}
 
 
-_openings: dict[int, list[str]] = {}
+#: by agent, weakly: an ablation's agent replaces the last one, and may be given its address
+_openings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def opening_items(agent) -> list[str]:
     """RecPilot's answer to ``OPENING`` in a session of its own (one per agent: with no state and
     no memory it is the same for every dialogue)."""
-    if id(agent) not in _openings:
+    if agent not in _openings:
         reply = agent.ask(OPENING, None, "redial-opening", K)
-        _openings[id(agent)] = [i.id for i in reply.items]
-    return list(_openings[id(agent)])
+        _openings[agent] = [i.id for i in reply.items]
+    return list(_openings[agent])
 
 
 def _record_recommender(store, session_id: str, text: str | None, items: list[str], append: bool) -> None:
