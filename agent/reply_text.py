@@ -33,11 +33,6 @@ _NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "
             10: "ten"}
 
 
-def noun(catalog: Catalog, plural: bool = True) -> str:
-    """What the catalog holds, in words: books, movies or items."""
-    return item_noun(catalog, plural)
-
-
 def request_phrase(catalog: Catalog, state: PreferenceState, reasons: list[str] | None = None) -> str:
     """The current request as a noun phrase: "fantasy books from the 1990s, none by Tolkien".
     ``reasons``: the shown items' reasons; an anchor is then named only if one of them goes back
@@ -51,7 +46,7 @@ def request_phrase(catalog: Catalog, state: PreferenceState, reasons: list[str] 
         kinds = [p.value for p in wished[:1]]
     moods = [p.source or p.value for p in state.likes if p.field is None and p.origin == "request"][:2]
     moods = [m for m in moods if not any(m in k for k in kinds)]  # not "epic epic fantasy"
-    head = " ".join(w for w in [*moods[:1], _join(kinds, "and"), noun(catalog)] if w)
+    head = " ".join(w for w in [*moods[:1], _join(kinds, "and"), item_noun(catalog, plural=True)] if w)
     parts = [head]
     people = [c for c in state.constraints if c.field in schema.people]
     parts += [f"by {c.value}" for c in people if c.op == "include"]
@@ -78,9 +73,10 @@ def request_phrase(catalog: Catalog, state: PreferenceState, reasons: list[str] 
 def recommendation_message(catalog: Catalog, state: PreferenceState, n: int, seed: int,
                            set_aside: str | None = None, reasons: list[str] | None = None) -> str:
     rng = random.Random(seed)
-    what = request_phrase(catalog, state, reasons) if not state.is_vague() else f"popular {noun(catalog)} to start with"
-    if what == noun(catalog):  # nothing asked for but what they liked: say so, not a bare "books"
-        what = f"{noun(catalog)} close to what you like"
+    things = item_noun(catalog, plural=True)
+    what = request_phrase(catalog, state, reasons) if not state.is_vague() else f"popular {things} to start with"
+    if what == things:  # nothing asked for but what they liked: say so, not a bare "books"
+        what = f"{things} close to what you like"
     opener = rng.choice(_OPENERS).format(n=_NUMBERS.get(n, str(n)), n_cap=_NUMBERS.get(n, str(n)).capitalize(),
                                          what=what)
     liked = [r.title for r in state.liked_items if not r.remembered][-2:]
@@ -119,7 +115,7 @@ def item_answer(catalog: Catalog, item: Item, about: str | None) -> str:
         sentences.append(f"The catalog has no length for {title}, so I cannot tell how long it is.")
     else:
         sentences.append(f"{title} is a{'n' if (kinds and kinds[0][:1] in 'aeiou') else ''} "
-                         f"{_join(kinds, 'and') + ' ' if kinds else ''}{noun(catalog, plural=False)}{by}{when}.")
+                         f"{_join(kinds, 'and') + ' ' if kinds else ''}{item_noun(catalog)}{by}{when}.")
         if rating is not None:
             sentences.append(_rating_sentence("It", rating, count))
     series = item.categorical.get(schema.series, [])[:1] if schema.series else []

@@ -18,14 +18,13 @@ import time
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from recpilot.catalog import Catalog, minmax
+from recpilot.catalog import Catalog, item_noun, minmax
 from recpilot.errors import LLMUnavailable
 from recpilot.llm.base import ChatModel
 from recpilot.prompts import render
 from recpilot.simulator.agents import DialogueAgent, DialogueSoFar
 from recpilot.simulator.leak import normalize, title_variants
 from recpilot.simulator.models import AgentReply, ToolCallRecord
-from recpilot.simulator.target import domain_noun
 
 UNMATCHED = "unmatched:"
 MATCH_CUTOFF = 85.0
@@ -155,7 +154,7 @@ class LLMOnlyAgent(DialogueAgent):
     def __init__(self, catalog: Catalog, llm: ChatModel):
         self.catalog, self.llm = catalog, llm
         self.llm_name = llm.name
-        self.noun = domain_noun(catalog)
+        self.noun = item_noun(catalog)
         self.keys: list[str] = []
         self.rows: list[int] = []
         best: dict[str, int] = {}

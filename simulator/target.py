@@ -177,7 +177,7 @@ def build_profile(catalog: Catalog, item: Item) -> TargetProfile:
                 other.setdefault(name, []).append(value)
     row = catalog.index[item.id]
     profile = TargetProfile(
-        noun=domain_noun(catalog), kind_field=kf, kinds=salient, all_kinds=list(kinds), people_field=pf,
+        noun=item_noun(catalog), kind_field=kf, kinds=salient, all_kinds=list(kinds), people_field=pf,
         people=item.categorical.get(pf, [])[:1] if pf else [],
         year_field=schema.year, year=item.numeric.get(schema.year) if schema.year else None,
         rating_field=schema.rating, rating=item.numeric.get(schema.rating) if schema.rating else None,
@@ -185,10 +185,6 @@ def build_profile(catalog: Catalog, item: Item) -> TargetProfile:
     )
     profile.summary = paraphrase(item, profile)
     return profile
-
-
-def domain_noun(catalog: Catalog) -> str:
-    return item_noun(catalog)
 
 
 def paraphrase(item: Item, profile: TargetProfile) -> str:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from recpilot.agent.parse_labels import MentionClass, ParseLabel, leftover, rule_label
 from recpilot.agent.rules import ParseContext, RuleParser
-from recpilot.catalog import Catalog
+from recpilot.catalog import Catalog, item_noun
 from recpilot.preferences import Intent
 from recpilot.simulator import phrasebook
 from recpilot.simulator.models import Act, Fact, ItemView, Persona
@@ -257,11 +257,10 @@ def generate_mentions(catalog: Catalog, n: int, seed: int = 0, part: str = "trai
     """``n`` labelled mentions of the catalog's items (titles of two words or more, as a
     person says them): see ``mention_messages``."""
     from recpilot.simulator.leak import spoken_title
-    from recpilot.simulator.target import domain_noun
 
     items = [(item.id, spoken_title(item.title)) for item in catalog.items
              if len(spoken_title(item.title).split()) >= 2]
-    return mention_messages(items, n, seed, part, domain_noun(catalog))
+    return mention_messages(items, n, seed, part, item_noun(catalog))
 
 
 def mention_messages(items: list[tuple[str, str]], n: int, seed: int = 0, part: str = "train",
