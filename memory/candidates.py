@@ -34,6 +34,10 @@ class CandidateBus:
         self.rows = np.concatenate([self.rows, np.asarray(extra, dtype=np.int64)])
         self.history.append(f"{note}: +{len(extra)} = {len(self)}")
 
+    def put(self, rows: np.ndarray, note: str, mode: str) -> None:
+        """``merge`` or ``replace``, as a tool's ``mode`` argument says."""
+        (self.merge if mode == "merge" else self.replace)(rows, note)
+
     def keep(self, mask: np.ndarray, note: str) -> None:
         """``mask`` is over all catalog rows; candidates where it is False are dropped."""
         self.rows = self.rows[mask[self.rows]] if len(self) else self.rows

@@ -30,10 +30,7 @@ def collaborative_items(ctx: ToolContext, args: CollaborativeArgs) -> ToolResult
     limit = min(args.limit, int(np.isfinite(scores).sum()))
     rows = np.argpartition(-scores, limit - 1)[:limit] if 0 < limit < len(scores) else np.arange(limit)
     rows = rows[np.argsort(-scores[rows], kind="stable")]
-    if args.mode == "merge":
-        ctx.bus.merge(rows, "collaborative_items")
-    else:
-        ctx.bus.replace(rows, "collaborative_items")
+    ctx.bus.put(rows, "collaborative_items", args.mode)
     catalog = ctx.catalog
     hits = [ItemHit(id=catalog.items[r].id, title=catalog.items[r].title, score=round(float(scores[r]), 4))
             for r in rows[:10].tolist()]

@@ -31,10 +31,7 @@ def filter_items(ctx: ToolContext, args: FilterArgs) -> ToolResult:
     if args.scope == "catalog":
         rows = np.flatnonzero(mask)
         rows = rows[np.argsort(-catalog.popularity[rows], kind="stable")][: args.limit]
-        if args.mode == "merge":
-            ctx.bus.merge(rows, "filter_items(catalog)")
-        else:
-            ctx.bus.replace(rows, "filter_items(catalog)")
+        ctx.bus.put(rows, "filter_items(catalog)", args.mode)
     else:
         ctx.bus.keep(mask, "filter_items")
     hits = [ItemHit(id=catalog.items[r].id, title=catalog.items[r].title) for r in ctx.bus.rows[:10].tolist()]

@@ -25,10 +25,7 @@ def search_items(ctx: ToolContext, args: SearchArgs) -> ToolResult:
     rows, sims = exact if exact is not None else _ann(ctx, qvec, args, mask)
     for r, s in zip(rows.tolist(), sims.tolist(), strict=True):
         ctx.bus.similarity[r] = float(s)
-    if args.mode == "merge":
-        ctx.bus.merge(rows, "search_items")
-    else:
-        ctx.bus.replace(rows, "search_items")
+    ctx.bus.put(rows, "search_items", args.mode)
     hits = [ItemHit(id=catalog.items[r].id, title=catalog.items[r].title, score=round(float(s), 4))
             for r, s in zip(rows[:10].tolist(), sims[:10].tolist(), strict=True)]
     return ToolResult(items=hits, candidates=len(ctx.bus))

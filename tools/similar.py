@@ -32,9 +32,6 @@ def similar_items(ctx: ToolContext, args: SimilarArgs) -> ToolResult:
         pairs = [(catalog.index[i], 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
                  if i in catalog.index and i != args.item_id][: args.limit]
     rows = np.asarray([p[0] for p in pairs], dtype=np.int64)
-    if args.mode == "merge":
-        ctx.bus.merge(rows, f"similar_items({args.item_id})")
-    else:
-        ctx.bus.replace(rows, f"similar_items({args.item_id})")
+    ctx.bus.put(rows, f"similar_items({args.item_id})", args.mode)
     hits = [ItemHit(id=catalog.items[r].id, title=catalog.items[r].title, score=round(float(s), 4)) for r, s in pairs[:10]]
     return ToolResult(items=hits, candidates=len(ctx.bus))
