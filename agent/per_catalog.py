@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import pickle
 import threading
 from collections.abc import Callable
@@ -20,10 +19,9 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from recpilot.catalog import Catalog
-from recpilot.weights import atomic_write
+from recpilot.disk_cache import PICKLE, Codec, kept
 
 T = TypeVar("T")
-log = logging.getLogger("recpilot.cache")
 
 
 @functools.cache
@@ -62,29 +60,30 @@ class PerCatalog(Generic[T]):
                 self._built[key] = self._load_or_build(catalog)
             return self._built[key]
 
-    def _path(self, catalog: Catalog) -> Path:
-        return catalog.settings.home / "cache" / catalog.name / catalog.version / f"{self._name}-{code_hash()}.pkl"
+    def _stem(self, catalog: Catalog) -> Path:
+        return catalog.settings.home / "cache" / catalog.name / catalog.version / f"{self._name}-{code_hash()}"
 
     def _load_or_build(self, catalog: Catalog) -> T:
         if self._name is None:
             return self._build(catalog)
-        path = self._path(catalog)
-        try:
-            with path.open("rb") as f:
-                obj = pickle.load(f)
+        stem = self._stem(catalog)
+        built: list[T] = []
+
+        def build() -> T:
+            built.append(self._build(catalog))
+            return built[0]
+
+        def attached(raw: bytes) -> T:  # a copy that cannot take its catalog back counts as damaged
+            obj = pickle.loads(raw)
             obj.attach(catalog)
             return obj
-        except FileNotFoundError:
-            pass
-        except Exception:  # a damaged or foreign cache file: rebuild it
-            log.warning("rebuilding %s: the cached copy could not be read", path, exc_info=True)
-        obj = self._build(catalog)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
-            for stale in path.parent.glob(f"{self._name}-*.pkl"):  # built by older code: never read again
-                if stale != path:
-                    stale.unlink(missing_ok=True)
-        except OSError:  # a read-only home still works, only slower to start
-            log.warning("could not cache %s", path, exc_info=True)
+
+        obj = kept(stem, build, Codec(PICKLE.dumps, attached, PICKLE.suffix))
+        if built:  # copies built by older code are never read again
+            for stale in stem.parent.glob(f"{self._name}-*{PICKLE.suffix}"):
+                if stale.name != stem.name + PICKLE.suffix:
+                    try:
+                        stale.unlink(missing_ok=True)
+                    except OSError:  # a read-only home keeps them
+                        break
         return obj
