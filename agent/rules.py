@@ -232,6 +232,11 @@ class RuleParser(ItemRules, NumberRules, TasteRules):
             # user saw in something, not a filter
             up.likes.append(Preference(field=m.field, value=value, weight=0.5, source=source))
             return
+        elif polarity == "request" and m.kind == "value" and _people_named(t, m):
+            # "something to watch with my family", "the kids loved Coco": who it is for leans the
+            # list their way; "a family movie" or "kids movies, please" still asks for the kind
+            up.likes.append(Preference(field=m.field, value=value, weight=1.0, source=source))
+            return
         if polarity == "retract":
             for op in ("include", "exclude"):
                 up.remove_keys.append(Constraint(field=m.field, op=op, value=value).key)
@@ -355,7 +360,40 @@ def _continues_list(t: Turn, prev: Match, m: Match) -> bool:
 #: Not "he" or "she" alone: "he's the king of thrillers" tells what the person the user shops for
 #: reads; not "it" alone: "make it a mystery" asks.
 _DESCRIBING = frozenset("was were it's its his her their they're them sounds sounded looks looked seems seemed".split())
+_THESE = frozenset("all these those that the".split())
 _DESCRIBING_PAIRS = frozenset({("it", "is"), ("this", "is"), ("that", "is"), ("they", "are"), ("these", "are")})
+
+
+#: words for people that a catalog may also use for a kind ("kids", "family": the movies' Children)
+_PEOPLE_WORDS = frozenset("kids kid children child family families".split())
+_OF_PEOPLE = frozenset("my our the with whole his her their your".split())
+
+
+def _people_named(t: Turn, m: Match) -> bool:
+    """Whether the value at ``m`` was named by people the user means ("with my family", "the
+    kids would love it") rather than as a kind ("a kids movie", "family please", "family friendly")."""
+    if t.tokens[m.start : m.end] not in ([w] for w in _PEOPLE_WORDS):
+        return False
+    before = t.tokens[m.start - 1] if m.start else ""
+    after = t.tokens[m.end] if m.end < len(t.tokens) else ""
+    return before in _OF_PEOPLE and after not in ITEM_NOUNS and after not in ("-", "friendly")
+
+
+_HE_SHE = frozenset("he she he's she's".split())
+_IS_HAS = frozenset("is was has had makes made does did".split())
+_DEGREE = frozenset("very so really pretty always quite super kinda too usually often just".split())
+
+
+def _person_described(before: list[str]) -> bool:
+    """"he is very funny", "she always has funny movies", "he's so funny": what a person's work
+    is like. Not "he's the king of thrillers" or "she reads fantasy": who the user shops for."""
+    at = max((i for i, tok in enumerate(before) if tok in _HE_SHE), default=-1)
+    if at < 0:
+        return False
+    rest = before[at + 1 :]
+    if not rest or not set(rest) <= _IS_HAS | _DEGREE:
+        return False
+    return before[at] in ("he's", "she's") or bool(set(rest) & _IS_HAS)
 
 
 def _described(t: Turn, start: int) -> bool:
@@ -367,7 +405,13 @@ def _described(t: Turn, start: int) -> bool:
     before = t.tokens[lo:start]
     if nearest_cue(t.tokens, t.clause, start, POLARITY_CUES) is not None or "only" in before:
         return False  # "i want it to be funny", "they only watch cartoons"
-    pairs = zip(before, before[1:], strict=False)
+    pairs = list(zip(before, before[1:], strict=False))
+    if any(a == "after" and b in _THESE for a, b in pairs):
+        return True  # "a comedy. after all these scary movies we need a laugh": what came before
+    if _person_described(before):
+        return True
+    if lo > 1 and t.tokens[lo - 1] in ("but", "and") and set(before) <= _DEGREE and t.clause[lo - 2] >= 0:
+        return _described(t, lo - 2)  # "it was a superhero movie but very funny"
     return any(tok in _DESCRIBING for tok in before) or any(pair in _DESCRIBING_PAIRS for pair in pairs)
 
 

@@ -135,6 +135,9 @@ class NumberRules:
             self._bound(t, m, y, [(op, v) for op, v in (("gte", lo), ("lte", hi)) if v is not None])
         if self.max_year:
             for m in each(r"(?<!more )(?<!less )\b(recent|latest|newest|new releases?|brand new|just (came )?out)\b"):
+                if _seen_before(t, t.span(m)[0]):  # "the best scary movie I've seen in recent years is ..."
+                    t.take(m)
+                    continue
                 self._bound(t, m, y, [("gte", self.max_year - 5)])
 
     def _bound(self, t: Turn, m: re.Match, name: str, bounds: list[tuple[str, float]], source: str = "") -> None:
@@ -191,6 +194,9 @@ class NumberRules:
                 if not t.free(m):
                     continue
                 t.take(m)
+                a, b = t.span(m)
+                if a and t.tokens[a - 1] == "the" and b < len(t.tokens) and (t.taken[b] or t.tokens[b] == "one"):
+                    continue  # "I saw the older Jumanji", "liked the older one": which item, not a wish
                 t.structured += 1
                 if name is None:
                     up.note(f"'{m.group(0)}' ignored: {missing_field(m.group(0))}", "unapplied")
@@ -308,3 +314,15 @@ def _number_polarity(tokens: list[str], clause: list[int], start: int, end: int)
     if after is not None and after[0] == "retract" and after[1] == 0:
         return "retract"
     return before[0] if before else "request"
+
+
+#: verbs of having watched or read something: a time word after them tells when, not what is wanted
+_SEEN = frozenset("seen saw watched read".split())
+
+
+def _seen_before(t, start: int) -> bool:
+    """Whether a verb of having watched or read comes before ``start`` in its clause."""
+    lo = start
+    while lo > 0 and t.clause[lo - 1] == t.clause[start]:
+        lo -= 1
+    return any(tok in _SEEN for tok in t.tokens[lo:start])

@@ -54,6 +54,8 @@ SCHEMA = {
     "keep": ["name", "tags", "movielens_id"],
     "synonyms": {"genres": GENRE_SYNONYMS},
     "noun": "movie",
+    # "for my kids", "my 6 year old": a child's age leans to Children's films; "for adults" excludes them
+    "audience_field": "genres", "audience": {"Children": [0, 11]},
     # ReDial's human recommenders mostly name the films everybody has seen, and MovieLens's
     # ratings (mostly before 2010) know little of the recent ones they name: popularity weighs
     # more and the ratings-trained ranker less than in the demo. Chosen on the first 120 dev

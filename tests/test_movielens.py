@@ -212,3 +212,33 @@ def test_movielens_web_cards_show_year_rating_and_genres_and_the_greeting_asks_n
     assert card["tags"] == ["Action", "Sci-Fi", "Thriller"]
     assert page.card("201", "")["attrs"] == ["2001"] and page.card("201", "")["tags"] == []
     assert page.greeting("anon-1") == "Hi! Tell me what you're in the mood for — a genre, a favourite, a year."
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("text", "constraints", "likes", "dislikes"), [
+    # who the film is for leans the list; a kind asked for still filters
+    ("i need a movie to watch with my family", [], [("Children", 1.0)], []),
+    ("I dont think the kids would be interested in a movie that old", [], [("Children", 1.0)], []),
+    ("a kids movie please", [("genres", "include", "Children")], [], []),
+    ("family please", [("genres", "include", "Children")], [], []),
+    # an age: the schema's audience (Children's films are for up to 11)
+    ("something for my 6 year old", [], [("Children", 1.5)], []),
+    ("for adults", [("genres", "exclude", "Children")], [], []),
+    # what a person's films are like, and what came before, describe rather than ask
+    ("he is very funny", [], [("Comedy", 0.5)], []),
+    ("How about a comedy. After all these scary movies we need a laugh", [("genres", "include", "Comedy")],
+     [("Horror", 0.5)], []),
+    ("it was a thriller but very funny", [], [("Comedy", 0.5), ("Thriller", 0.5)], []),
+    # time words about what was seen, or about which item, are no bounds
+    ("One of the best movies I have seen in recent years", [], [], []),
+])
+def test_movielens_parser_reads_human_phrasing_about_films(movies_run, text, constraints, likes, dislikes):
+    from recpilot.agent.agent import RecPilot
+    from recpilot.agent.turn import ParseContext
+
+    settings, _, _ = movies_run
+    agent = RecPilot.from_settings(settings.model_copy(update={"catalog": "movies"}), llm=None)
+    up = agent.parser.parse(text, ParseContext()).update
+    assert sorted((c.field, c.op, c.value) for c in up.add_constraints) == sorted(constraints)
+    assert sorted((p.value, p.weight) for p in up.likes if p.field == "genres") == sorted(likes)
+    assert sorted((p.value, p.weight) for p in up.dislikes if p.field == "genres") == sorted(dislikes)

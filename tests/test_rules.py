@@ -303,6 +303,12 @@ CASES = [
     case("she only reads fantasy", constraints=[inc("fantasy")], keywords=ANY),
     case("I'm not a big horror fan", constraints=[], dislikes=[("genres", "horror")], keywords=ANY),
     case("not a horror book please", constraints=[exc("horror")], keywords=ANY),
+    case("a mystery. after all these horror books I need a break", constraints=[inc("mystery")],
+         likes=[("genres", "horror")], keywords=ANY),
+    case("it was a fantasy book but very funny", constraints=[], keywords=ANY, dislikes=[("genres", "horror")],
+         likes=[(None, "funny"), ("genres", "comic fantasy"), ("genres", "fantasy")]),
+    case("I read the older Dune and loved it", constraints=[], keywords=ANY, read=["Dune (Dune Chronicles #1)"]),
+    case("I've read a lot of great books in recent years", constraints=[], keywords=ANY),
     case("it doesn't have to be fantasy", constraints=[], keywords=ANY,
          remove_keys={"genres:include:fantasy", "genres:exclude:fantasy", "genres:fantasy"}),
 ]
