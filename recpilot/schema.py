@@ -35,6 +35,8 @@ class RankingWeights(BaseModel):
     popularity: float = Field(0.10, ge=0, le=5, description="the catalog's popularity field (log-scaled)")
     rating: float = Field(0.05, ge=0, le=5, description="the catalog's rating field")
     ranker: float = Field(0.5, ge=0, le=1, description="share of a trained ranker's score in the blend")
+    conversations: float = Field(0.2, ge=0, le=1, description="share of the conversations model's score "
+                                 "(items named together in dialogues) in the blend, when there is one")
 
 
 class CatalogSchema(BaseModel):

@@ -85,6 +85,8 @@ class LearnedSettings(BaseModel):
     model_config = {"extra": "forbid"}
 
     ranker: bool = Field(True, description="blend the active trained ranker into ranking")
+    conversations: bool = Field(
+        True, description="blend the conversations model (items named together in dialogues) into ranking")
     stance: bool = Field(True, description="read how a user feels about an item they name with the shipped stance model")
     stance_model: Path | None = Field(None, description="stance weights (.npz) to use instead of the shipped ones")
     stance_rule: Literal["product", "redial"] = Field(

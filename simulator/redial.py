@@ -284,7 +284,7 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
                     with_baselines: bool = True, progress: Callable[[int, int], None] | None = None,
                     notify: Callable[[str], None] | None = None, stance_folds: int = 0,
                     leak_free: bool = True, movielens: Path | None = None, skip: int = 0,
-                    ablations: bool = False) -> dict:
+                    ablations: bool = False, conversation_folds: int = 5) -> dict:
     """Replays and scores ``data``; writes ``out/summary.json``, ``out/report.md`` and
     ``out/dialogues.jsonl`` (what each system predicted where); returns the summary.
     ``stance_folds`` k > 0: each dialogue is read by a stance model trained on the other folds
@@ -293,7 +293,9 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
     off only for dialogues from elsewhere, whose mentions ``nbMentions`` never counted.
     ``movielens``: a MovieLens folder; the catalog is then ``movies`` instead of ``redial``.
     ``skip``: leave out the first N dialogues (those a setting was chosen on), then ``limit``.
-    ``ablations``: also score RecPilot without each of its parts (``redial_replay.ABLATIONS``)."""
+    ``ablations``: also score RecPilot without each of its parts (``redial_replay.ABLATIONS``).
+    ``conversation_folds`` k > 0: each dialogue is ranked with a conversations model (items named
+    together) fitted on the other folds of the whole of ``data`` (``redial_replay.conversation_models``); 0: none."""
     from recpilot.simulator.redial_replay import evaluate
     from recpilot.simulator.redial_report import write_report
 
@@ -301,7 +303,8 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
     movies = Path(movies) if movies else default_movies_path(data)
     dialogues, errors = read_dialogues(data, limit + skip if limit else None)
     dialogues = dialogues[skip:]
-    without = file_mentions(read_dialogues(data)[0]) if leak_free else None
+    every = read_dialogues(data)[0]
+    without = file_mentions(every) if leak_free else None
     built: dict = {}
     if movielens is not None:
         from recpilot.simulator.movies_catalog import ensure_movies_catalog, ensure_ranker
@@ -320,12 +323,20 @@ def run_redial_eval(settings, data: Path, out: Path, *, movies: Path | None = No
         fold_of = fold_of_dialogues(data, stance_folds)
         paths = train_fold_models(data, fold_of, stance_folds, out, notify)
         stance_of = {d.id: paths[fold_of[d.id]] for d in dialogues}
+    conversations_of = None
+    if conversation_folds:
+        from recpilot.simulator.redial_replay import conversation_models
+
+        models = conversation_models(catalog, every, conversation_folds)
+        conversations_of = {d.id: models[d.id] for d in dialogues}
     summary = evaluate(settings, catalog, dialogues, out, with_baselines=with_baselines, progress=progress,
-                       stance_of=stance_of, ablations=ablations)
+                       stance_of=stance_of, ablations=ablations, conversations_of=conversations_of)
     summary["skipped_dialogues"] = skip
     summary["catalog"].update(built)
     summary["stance"] = (f"cross-validated: {stance_folds} folds by dialogue, each read by a model trained on the "
                          f"others" if stance_folds else "the configured model (the shipped one is fitted on ReDial dev)")
+    summary["conversations"] = (f"cross-fitted: {conversation_folds} folds by dialogue, each ranked with the items "
+                                f"named together in the other folds' dialogues" if conversation_folds else "none")
     summary["popularity"] = ("leak-free: nbMentions minus this file's own mentions" if leak_free else
                              "raw nbMentions (counted over all of ReDial)")
     summary.update({"data": str(data), "movies": str(movies), **({"movielens": str(movielens)} if movielens else {}),

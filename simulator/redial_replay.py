@@ -48,6 +48,7 @@ ABLATIONS = {
                                   "(named movies and their stance stay)",
     "without_ranker": "no trained ranker: neither its candidates nor its scores",
     "without_popularity": "popularity weighs nothing in the ranking",
+    "without_conversations": "no conversations model (items named together in the other folds' dialogues)",
 }
 
 
@@ -68,11 +69,13 @@ class _MentionsOnly:
         return result
 
 
-def build_agent(settings, catalog, sessions_db: Path, ablation: str | None = None):
+def build_agent(settings, catalog, sessions_db: Path, ablation: str | None = None, conversations=None):
     """RecPilot on the catalog (``redial`` or ``movies``), without long-term memory (every
     dialogue is a new user), with the distilled parser when one is trained for it (``recpilot
     --catalog redial train parser``) and switched on, and the trained ranker when the catalog
-    has one (the movies catalog: it folds the seeker's liked movies in as their history)."""
+    has one (the movies catalog: it folds the seeker's liked movies in as their history).
+    ``conversations``: the conversations model to blend in (fitted without the dialogues this
+    agent replays); HOME's own is never used here, as it may have been fitted on them."""
     from recpilot.agent.agent import RecPilot
     from recpilot.agent.distilled import load_distilled
     from recpilot.llm.base import build_chat_model
@@ -80,7 +83,7 @@ def build_agent(settings, catalog, sessions_db: Path, ablation: str | None = Non
     from recpilot.tools.rankers.scorer import load_scorer
 
     # ReDial scores only liked and disliked, so its stance rule reads an item liked unless disliked
-    learned = settings.learned.model_copy(update={"stance_rule": "redial"})
+    learned = settings.learned.model_copy(update={"stance_rule": "redial", "conversations": False})
     agent_settings = settings.model_copy(update={"catalog": catalog.name, "learned": learned})
     from recpilot.tools.rank import PreferenceScorer
 
@@ -88,6 +91,10 @@ def build_agent(settings, catalog, sessions_db: Path, ablation: str | None = Non
     if ablation == "without_popularity":
         base = PreferenceScorer(popularity=0.0)
         scorer = load_scorer(agent_settings, catalog, base=base) if scorer is not None else base
+    if conversations is not None and ablation != "without_conversations":
+        from recpilot.tools.rankers.conversations import ConversationScorer
+
+        scorer = ConversationScorer(scorer if scorer is not None else PreferenceScorer(), conversations, catalog)
     agent = RecPilot(agent_settings, catalog, build_chat_model(settings.llm), SessionStore(sessions_db), None,
                      scorer=scorer, distilled=load_distilled(agent_settings, catalog))
     if ablation == "without_parser_preferences":
@@ -205,20 +212,25 @@ def _norm(title: str) -> str:
 
 def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, with_baselines: bool = True,
              progress: Callable[[int, int], None] | None = None, stance_of: dict[str, Path] | None = None,
-             ablations: bool = False) -> dict:
+             ablations: bool = False, conversations_of: dict[str, object] | None = None) -> dict:
     """``stance_of``: dialogue id -> the stance weights that read it (cross-validation: a model
     that never saw the dialogue); None: the configured model reads every dialogue.
+    ``conversations_of``: dialogue id -> the conversations model blended in for it (fitted on
+    other dialogues: ``conversation_models``); None: none.
     ``ablations``: also replay every dialogue through each of ``ABLATIONS`` (RecPilot only)."""
     run_id = f"-{int(time.time())}"
-    agents: dict[Path | None, object] = {}
+    agents: dict[tuple, object] = {}
 
-    def agent_for(dialogue_id: str):
+    def agent_for(dialogue_id: str, ablation: str | None = None):
         path = (stance_of or {}).get(dialogue_id)
-        if path not in agents:
+        model = (conversations_of or {}).get(dialogue_id)
+        key = (path, id(model), ablation)
+        if key not in agents:
             learned = settings.learned.model_copy(update={"stance_model": path}) if path else settings.learned
-            agents[path] = build_agent(settings.model_copy(update={"learned": learned}), catalog,
-                                       out / "sessions.db")
-        return agents[path]
+            db = out / (f"sessions-{ablation}.db" if ablation else "sessions.db")
+            agents[key] = build_agent(settings.model_copy(update={"learned": learned}), catalog, db,
+                                      ablation=ablation, conversations=model)
+        return agents[key]
 
     baselines = build_baselines(catalog) if with_baselines else []
     counts, seen_counts = ParserCounts(), ParserCounts()
@@ -267,11 +279,31 @@ def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, w
     if ablations:
         summary["ablations"] = {}
         for name, what in ABLATIONS.items():
-            agent = build_agent(settings, catalog, out / f"sessions-{name}.db", ablation=name)
             pts: list[RecPoint] = []
             for i, dialogue in enumerate(dialogues, start=1):
+                agent = agent_for(dialogue.id, name)
                 pts += [RecPoint(**p) for p in replay(agent, dialogue, [], run_id)["points"]["recpilot"]]
                 if progress:
                     progress(i, len(dialogues))
             summary["ablations"][name] = {"what": what, "recommendation": recommendation_scores(pts, catalog.has)}
     return summary
+
+
+def conversation_models(catalog, dialogues: list[RedialDialogue], k: int) -> dict[str, object]:
+    """Dialogue id -> a conversations model fitted on the dialogues outside its fold (``k`` folds
+    by a hash of the id), so no dialogue is scored with what its own mentions taught; None for a
+    fold whose other dialogues never name two catalog movies together."""
+    import hashlib
+
+    from recpilot.errors import UserError
+    from recpilot.tools.rankers.conversations import fit_conversations
+
+    fold = {d.id: int(hashlib.sha1(d.id.encode()).hexdigest(), 16) % k for d in dialogues}
+    named = {d.id: [m for msg in d.messages for m in msg.mentions] for d in dialogues}
+    models = {}
+    for f in range(k):
+        try:
+            models[f] = fit_conversations(catalog, [named[i] for i in named if fold[i] != f])
+        except UserError:
+            models[f] = None
+    return {i: models[fold[i]] for i in named}

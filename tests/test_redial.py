@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import REPO
 from typer.testing import CliRunner
@@ -246,7 +247,8 @@ def test_redial_eval_skips_the_tuning_dialogues_and_scores_ablations(tiny_run, t
     assert summary["dialogues"] == 2 and summary["skipped_dialogues"] == 1
     ids = [json.loads(line)["id"] for line in (tmp_path / "dialogues.jsonl").read_text().splitlines()]
     assert "1" not in ids and len(ids) == 2
-    assert set(summary["ablations"]) == {"without_parser_preferences", "without_ranker", "without_popularity"}
+    assert set(summary["ablations"]) == {"without_parser_preferences", "without_ranker", "without_popularity",
+                                         "without_conversations"}
     for ablation in summary["ablations"].values():
         assert ablation["recommendation"]["turns"] == summary["recommendation"]["turns"]
     assert "RecPilot without ranker" in (tmp_path / "report.md").read_text()
@@ -303,6 +305,62 @@ def test_redial_eval_with_stance_folds_reads_each_dialogue_with_a_model_that_nev
                       for line in (out / f"stance-fold{f + 1}" / "train.jsonl").read_text().splitlines()}
         assert trained_on == {d for d, fold in folds.items() if fold != f}
         assert (out / f"stance-fold{f + 1}" / "stance.npz").is_file()
+
+
+# --- the conversations model ------------------------------------------------------------------
+@pytest.mark.slow
+def test_redial_conversation_models_never_learn_from_the_dialogue_they_rank(tiny_run):
+    from recpilot.simulator.redial_replay import conversation_models
+
+    home, _, _ = tiny_run
+    catalog = load_catalog(Settings(home=home, llm=LLMSettings(backend="none")), "redial")
+    copies = [d.model_copy(update={"id": f"{d.id}-{c}"}) for c in range(4) for d in read_dialogues(TINY)[0]]
+    models = conversation_models(catalog, copies, 3)
+    assert set(models) == {d.id for d in copies} and all(m is not None for m in models.values())
+    assert len({id(m) for m in models.values()}) == 3
+
+    def rows(dialogue) -> set[int]:
+        return set(catalog.rows([m for msg in dialogue.messages for m in msg.mentions if catalog.has(m)]).tolist())
+
+    for d in copies:
+        others = [o for o in copies if models[o.id] is not models[d.id]]  # the other folds
+        assert models[d.id].n_users == sum(len(rows(o)) >= 2 for o in others)
+        assert set(np.flatnonzero(models[d.id].item_counts).tolist()) <= set().union(*map(rows, others))
+
+
+@pytest.mark.slow
+def test_redial_eval_summary_says_how_conversations_were_used(tiny_run, tmp_path):
+    home, out, _ = tiny_run
+    assert json.loads((out / "summary.json").read_text())["conversations"].startswith("cross-fitted: 5 folds")
+    settings = Settings(home=home, llm=LLMSettings(backend="none"))
+    summary = run_redial_eval(settings, TINY, tmp_path, with_baselines=False, conversation_folds=0)
+    assert summary["conversations"] == "none"
+
+
+@pytest.mark.slow
+def test_train_conversations_saves_a_model_the_agent_ranks_with_and_eval_ignores(tiny_run, tmp_path):
+    from recpilot.cli.main import app
+    from recpilot.simulator.redial_replay import build_agent
+    from recpilot.tools.rankers.conversations import ConversationScorer
+    from recpilot.tools.rankers.scorer import load_scorer
+
+    home, _, _ = tiny_run
+    result = CliRunner().invoke(app, ["--home", str(home), "--catalog", "redial", "train", "conversations",
+                                      "--data", str(TINY)])
+    assert result.exit_code == 0, result.output
+    assert "3 dialogues read (0 lines skipped)" in result.output
+    status = CliRunner().invoke(app, ["--home", str(home), "--catalog", "redial", "train", "status", "--json"])
+    listed = json.loads(status.output.strip().splitlines()[-1])
+    assert listed["conversations"]["trained"] and listed["conversations"]["data"] == str(TINY)
+    assert listed["ranker"]["models"] == []  # the conversations model is no ranker to choose
+    settings = Settings(home=home, catalog="redial", llm=LLMSettings(backend="none"))
+    catalog = load_catalog(settings, "redial")
+    scorer = load_scorer(settings, catalog)
+    assert isinstance(scorer, ConversationScorer)
+    off = settings.model_copy(update={"learned": settings.learned.model_copy(update={"conversations": False})})
+    assert load_scorer(off, catalog) is None  # no ratings ranker on this catalog either
+    # the evaluation may be run on the file the model was fitted on: it never uses HOME's model
+    assert not isinstance(build_agent(settings, catalog, tmp_path / "s.db").scorer, ConversationScorer)
 
 
 def test_redial_file_mentions_count_the_messages_naming_each_movie():

@@ -36,7 +36,11 @@ def redial_cmd(
     skip: Annotated[int, typer.Option(
         help="leave out the first N dialogues (e.g. those settings were chosen on), then --limit", min=0)] = 0,
     ablations: Annotated[bool, typer.Option(
-        help="also score RecPilot without parser preferences, without the ranker and without popularity")] = False,
+        help="also score RecPilot without parser preferences, without the ranker, without popularity and "
+             "without the conversations model")] = False,
+    conversation_folds: Annotated[int, typer.Option(
+        help="K > 0: rank each dialogue with a conversations model (items named together) fitted on the other "
+             "K-1 folds of --data; 0: none", min=0)] = 5,
 ) -> None:
     """Parser score (liked/disliked movies) and Recall@1/10/50 of the movies the human recommender named.
 
@@ -54,7 +58,8 @@ def redial_cmd(
 
     summary = run_redial_eval(settings, data, out, movies=movies, limit=limit, with_baselines=baselines,
                               progress=progress, notify=lambda m: typer.echo(m, err=True), stance_folds=stance_folds,
-                              leak_free=leak_free, movielens=movielens, skip=skip, ablations=ablations)
+                              leak_free=leak_free, movielens=movielens, skip=skip, ablations=ablations,
+                              conversation_folds=conversation_folds)
     rec, parser = summary["recommendation"], summary["parser"]
     typer.echo(f"{summary['dialogues']} dialogues, {rec['turns']} recommender turns, {rec['pairs']} (turn, movie) pairs, "
                f"{summary['seconds']:.0f} s")

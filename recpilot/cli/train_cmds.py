@@ -1,6 +1,6 @@
-"""``recpilot train ranker | parser | stance | status``: fit the learned components (the ranker and
-the distilled parser on the active catalog, the stance reader on human dialogues), evaluate them,
-save them, and say what is trained."""
+"""``recpilot train ranker | conversations | parser | stance | status``: fit the learned components
+(the ranker and the distilled parser on the active catalog, the conversations model and the stance
+reader on human dialogues), evaluate them, save them, and say what is trained."""
 
 from __future__ import annotations
 
@@ -87,6 +87,36 @@ def _print_report(report: dict) -> None:
         typer.echo(f"new users folded in from their history: hr@10 {report['fold_in']['hr@10']:.4f}")
     if "checkpoint" in report:
         typer.echo(f"saved {report['checkpoint']} (used by the ranking tool for this catalog version)")
+
+
+@train_app.command("conversations")
+def train_conversations_cmd(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option(help="recommendation dialogues in the ReDial format, one JSON object per line "
+                                            "(each message's movieMentions name catalog ids)")],
+) -> None:
+    """Fit the conversations model: which items people name together in recommendation dialogues
+    (an item-kNN with each dialogue as one user). The ranking tool blends it in with the catalog's
+    ``ranking.conversations`` share. Never evaluate with `eval redial` on the same file: it fits
+    its own models on other folds and ignores this one."""
+    import time
+
+    from recpilot.ingest import ensure_catalog
+    from recpilot.simulator.redial import read_dialogues
+    from recpilot.tools.rankers.conversations import fit_conversations, save_conversations
+
+    settings = ctx.obj
+    catalog = ensure_catalog(settings, lambda m: typer.echo(m, err=True))
+    start = time.perf_counter()
+    dialogues, errors = read_dialogues(data)
+    for error in errors[:5]:
+        typer.echo(f"skipped: {error}", err=True)
+    model = fit_conversations(catalog, [[m for msg in d.messages for m in msg.mentions] for d in dialogues])
+    seconds = time.perf_counter() - start
+    path = save_conversations(settings, catalog, model, {"data": str(data), "dialogues": len(dialogues),
+                                                         "used": model.n_users, "skipped_lines": len(errors)})
+    typer.echo(f"conversations model: {len(dialogues)} dialogues read ({len(errors)} lines skipped), {model.n_users} "
+               f"of them name two or more items of {catalog.name!r}; {seconds:.1f} s; saved to {path}")
 
 
 @train_app.command("parser")
@@ -199,6 +229,9 @@ def train_status_cmd(
         typer.echo(f"  {m['model']:<12} hr@10 {m['hr@10']:.4f}  ndcg@10 {m['ndcg@10']:.4f}  "
                    f"recall@50 {m['recall@50']:.4f}  trained in {m['train_seconds']:.1f}s"
                    f"{'  (shipped)' if m['source'] == 'shipped' else ''}")
+    talk = status["conversations"]
+    typer.echo(f"conversations: {talk['used']} dialogues from {talk['data']}" if talk["trained"] else
+               "conversations: none trained (recpilot train conversations)")
     parser = status["parser"]
     if not parser["trained"]:
         typer.echo("distilled parser: none trained (recpilot train parser)")
@@ -220,13 +253,14 @@ def learned_status(settings, catalog) -> dict:
     where the one in use comes from: ``"home"``, ``"shipped"`` or None."""
     from recpilot.agent.distilled import CHECKPOINT, resolve_parser
     from recpilot.tools.rankers.checkpoint import checkpoint_dir, resolve_ranker
+    from recpilot.tools.rankers.conversations import NAME as CONVERSATIONS
     from recpilot.weights import weights_path
 
     folder = checkpoint_dir(settings, catalog)
     keys = ("model", "hr@10", "ndcg@10", "recall@50", "train_seconds", "created")
     models = []
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
-        if path.stem == CHECKPOINT or weights_path(folder, path.stem) is None:
+        if path.stem in (CHECKPOINT, CONVERSATIONS) or weights_path(folder, path.stem) is None:
             continue
         meta = json.loads(path.read_text())
         models.append({**{k: meta.get(k) for k in keys}, "source": "home"})
@@ -242,7 +276,12 @@ def learned_status(settings, catalog) -> dict:
         parser.update(trained=True, source=found[2], exact=held["rules+distilled"]["exact"],
                       rules_exact=held["rules"]["exact"], llm_calls_saved=held["llm_calls_saved"],
                       mentions=meta.get("mentions"), created=meta.get("created"))
+    talk = folder / f"{CONVERSATIONS}.json"
+    conversations: dict = {"trained": talk.exists(), "enabled": settings.learned.conversations}
+    if talk.exists():
+        meta = json.loads(talk.read_text())
+        conversations.update({k: meta.get(k) for k in ("data", "dialogues", "used", "created")})
     return {"catalog": catalog.name, "version": catalog.version, "folder": str(folder),
             "ranker": {"active": active[0] if active else None, "source": active[2] if active else None,
                        "enabled": settings.learned.ranker, "models": models},
-            "parser": parser}
+            "conversations": conversations, "parser": parser}

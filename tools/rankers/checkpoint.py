@@ -147,14 +147,20 @@ def load_checkpoint(settings: Settings, catalog: Catalog, model: str | None = No
     if found is None:
         return None
     model, folder, source = found
-    path, meta_path = weights_path(folder, model), folder / f"{model}.json"
-    from recpilot.tools.rankers.base import Ranker
-    try:
-        meta = json.loads(meta_path.read_text())
-        ranker = Ranker.load(path)
-    except Exception as exc:  # a truncated or foreign file fails in json, zip or numpy
-        raise UserError(f"cannot read the {model} ranker at {path}: {exc}") from exc
-    if ranker.n_items != len(catalog) or meta.get("content_hash") != catalog_hash(settings, catalog):
-        raise UserError(f"the {model} ranker at {path} was trained on other catalog content; "
-                        "run `recpilot train ranker` again")
+    ranker, meta = read_model(settings, catalog, weights_path(folder, model), f"{model} ranker", "recpilot train ranker")
     return ranker, {**meta, "source": source}
+
+
+def read_model(settings: Settings, catalog: Catalog, path: Path, what: str, command: str) -> tuple[Ranker, dict]:
+    """The model at ``path`` and its metadata (``<stem>.json`` beside it), checked against the
+    catalog: unreadable, or fitted on other content, is a ``UserError`` that names ``command``."""
+    from recpilot.tools.rankers.base import Ranker
+
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        model = Ranker.load(path)
+    except Exception as exc:  # a truncated or foreign file fails in json, zip or numpy
+        raise UserError(f"cannot read the {what} at {path}: {exc}") from exc
+    if model.n_items != len(catalog) or meta.get("content_hash") != catalog_hash(settings, catalog):
+        raise UserError(f"the {what} at {path} was trained on other catalog content; run `{command}` again")
+    return model, meta

@@ -88,13 +88,7 @@ class TrainedScorer:
     def history(self, ctx: ToolContext) -> tuple[int, np.ndarray, np.ndarray]:
         """(user row or -1, liked item rows, rows already read: rated before, in the given history or liked now)."""
         user = self.user_index.get(ctx.user_id, -1) if ctx.user_id is not None else -1
-        state = ctx.state
-        # read without a verdict still says something about taste: readers mostly finish what they chose
-        session = [r.id for r in state.liked_items + state.anchors + state.read_items] + list(ctx.history)
-        if state.accepted_item is not None:
-            session.append(state.accepted_item.id)
-        liked = set(self.catalog.rows(session).tolist())
-        rejected = set(self.catalog.rows([r.id for r in state.rejected_items]).tolist())
+        liked, rejected = session_rows(ctx, self.catalog)
         ingested = set(self.known.row(user).tolist()) if user >= 0 else set()
         history = np.asarray(sorted((ingested | liked) - rejected), dtype=np.int64)
         read = set(self.rated.row(user).tolist()) if user >= 0 else set()
@@ -179,12 +173,40 @@ class TrainedScorer:
         return np.add.reduceat(masks[:, users], bounds, axis=1)  # every history item has readers
 
 
-def load_scorer(settings: Settings, catalog: Catalog, **kwargs) -> TrainedScorer | None:
+def session_rows(ctx: ToolContext, catalog: Catalog) -> tuple[set[int], set[int]]:
+    """(rows the user liked, rows they rejected) in this session and the history given for them:
+    liked, accepted, named as "like X", or read (read without a verdict still says something
+    about taste: people mostly finish what they chose)."""
+    state = ctx.state
+    session = [r.id for r in state.liked_items + state.anchors + state.read_items] + list(ctx.history)
+    if state.accepted_item is not None:
+        session.append(state.accepted_item.id)
+    liked = set(catalog.rows(session).tolist())
+    rejected = set(catalog.rows([r.id for r in state.rejected_items]).tolist())
+    return liked, rejected
+
+
+def load_scorer(settings: Settings, catalog: Catalog, **kwargs):
     """The active trained ranker for this catalog version as a scorer (the one trained in HOME,
     else the one shipped for the demo catalog's content: ``checkpoint.resolve_ranker``), or
     None when there is none or ``settings.learned.ranker`` switches it off (the caller falls back to the preference
     scorer and says so: ``NO_RANKER_NOTE``). An unreadable or mismatched checkpoint also gives
     None, with a warning."""
+    scorer = _trained(settings, catalog, **kwargs)
+    from recpilot.tools.rankers.conversations import ConversationScorer, load_conversations
+
+    try:
+        model = load_conversations(settings, catalog)
+    except UserError as exc:
+        warnings.warn(f"ignoring the conversations model: {exc}", stacklevel=2)
+        model = None
+    if model is None:
+        return scorer
+    return ConversationScorer(scorer if scorer is not None else kwargs.get("base") or PreferenceScorer(), model,
+                              catalog)
+
+
+def _trained(settings: Settings, catalog: Catalog, **kwargs) -> TrainedScorer | None:
     if not settings.learned.ranker:
         return None
     try:
