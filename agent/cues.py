@@ -219,6 +219,7 @@ RE_CONTEXT = re.compile(
     rf"(?:{_WHO} )?(?:read|try|pick up|start|check out|get)(?: (?:next|now|after that|after|first|together|then))?"
     r"|what (?:to|do i) read (?:next|now)|(?:to )?read next|(?:do i|should i) read (?:now|next)"
     r"|couldn'?t put (?:it|them|that|this) down|can'?t put (?:it|them|that|this) down|could not put (?:it|them) down"
+    r"|(?:couldn'?t|can'?t|could not|cannot) stop (?:thinking about|watching|reading|talking about) (?:it|them|that|this)"
     r"|(?:any|some) (?:suggestions|recs|recommendations|ideas|thoughts|help)"
     r"|thanks? (?:in advance|so much|a lot)|thank you|tia|lol|lmao|tbh|imo|imho|pls|plz|btw|omg|haha+|idk"
     r"|in (?:like )?(?:a|one|two|\d+) (?:day|days|week|weeks|month|months|sitting|night)"

@@ -44,7 +44,7 @@ def request_phrase(catalog: Catalog, state: PreferenceState, reasons: list[str] 
         wished = sorted((p for p in state.likes if p.field == kind and p.origin == "request" and p.weight >= 0.8),
                         key=lambda p: -p.weight)
         kinds = [p.value for p in wished[:1]]
-    moods = [p.source or p.value for p in state.likes if p.field is None and p.origin == "request"][:2]
+    moods = [_phrase(p) for p in state.likes if p.field is None and p.origin == "request"][:2]
     moods = [m for m in moods if not any(m in k for k in kinds)]  # not "epic epic fantasy"
     head = " ".join(w for w in [*moods[:1], _join(kinds, "and"), item_noun(catalog, plural=True)] if w)
     parts = [head]
@@ -59,7 +59,7 @@ def request_phrase(catalog: Catalog, state: PreferenceState, reasons: list[str] 
     excluded = [str(c.value) for c in people if c.op == "exclude"]
     if excluded:
         parts.append("none by " + _join(excluded, "or"))
-    avoided = [p.source or p.value for p in state.dislikes if p.field is None and p.origin == "request"]
+    avoided = [_phrase(p) for p in state.dislikes if p.field is None and p.origin == "request"]
     if avoided:
         parts.append("less " + _join(avoided[:2], "or"))
     anchors = [r.title for r in state.anchors if r.id not in {x.id for x in state.liked_items}][-2:]
@@ -196,3 +196,9 @@ def _count(n: float) -> str:
     if n >= 10_000:
         return f"{n // 1000:,} thousand"
     return f"{n:,}"
+
+
+def _phrase(p) -> str:
+    """A free-text preference in the user's own words when those are a phrase ("less gory"), else
+    its value: a source that is a whole message would be read back verbatim."""
+    return p.source if p.source and len(p.source.split()) <= 4 else p.value

@@ -221,3 +221,11 @@ def test_agent_who_wrote_a_shown_item_answers_with_its_author(agent, user_id):
     assert answer.message.rstrip().endswith(".") and " is by " in answer.message
     assert second_item.title.split(" (")[0] in answer.message
     assert "authors:" not in answer.message and not answer.items
+
+
+def test_request_phrase_never_reads_a_whole_message_back(demo_catalog):
+    said = "just watched it and could not stop thinking about the ending, what else"
+    state = PreferenceState(dislikes=[Preference(value="thinking", weight=-1.0, source=said)],
+                            likes=[Preference(value="twisty", weight=1.0, source="something twisty")])
+    phrase = request_phrase(demo_catalog, state)
+    assert phrase == "something twisty books, less thinking"

@@ -307,6 +307,8 @@ CASES = [
          likes=[("genres", "horror")], keywords=ANY),
     case("it was a fantasy book but very funny", constraints=[], keywords=ANY, dislikes=[("genres", "horror")],
          likes=[(None, "funny"), ("genres", "comic fantasy"), ("genres", "fantasy")]),
+    case("just watched Dune and couldn't stop thinking about it, what else is like that?", constraints=[],
+         likes=[], dislikes=[], keywords=[], anchors=["Dune (Dune Chronicles #1)"], read=["Dune (Dune Chronicles #1)"]),
     case("I read the older Dune and loved it", constraints=[], keywords=ANY, read=["Dune (Dune Chronicles #1)"]),
     case("I've read a lot of great books in recent years", constraints=[], keywords=ANY),
     case("it doesn't have to be fantasy", constraints=[], keywords=ANY,
