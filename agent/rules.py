@@ -372,7 +372,7 @@ _OF_PEOPLE = frozenset("my our the with whole his her their your".split())
 def _people_named(t: Turn, m: Match) -> bool:
     """Whether the value at ``m`` was named by people the user means ("with my family", "the
     kids would love it") rather than as a kind ("a kids movie", "family please", "family friendly")."""
-    if t.tokens[m.start : m.end] not in ([w] for w in _PEOPLE_WORDS):
+    if m.end - m.start != 1 or t.tokens[m.start] not in _PEOPLE_WORDS:
         return False
     before = t.tokens[m.start - 1] if m.start else ""
     after = t.tokens[m.end] if m.end < len(t.tokens) else ""
@@ -399,9 +399,7 @@ def _person_described(before: list[str]) -> bool:
 def _described(t: Turn, start: int) -> bool:
     """Whether the value at ``start`` describes something said before rather than asks for it:
     a describing subject or verb before it in its clause, and no cue that makes it a wish."""
-    lo = start
-    while lo > 0 and t.clause[lo - 1] == t.clause[start]:
-        lo -= 1
+    lo = t.clause_start(start)
     before = t.tokens[lo:start]
     if nearest_cue(t.tokens, t.clause, start, POLARITY_CUES) is not None or "only" in before:
         return False  # "i want it to be funny", "they only watch cartoons"

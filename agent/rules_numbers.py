@@ -322,7 +322,4 @@ _SEEN = frozenset("seen saw watched read".split())
 
 def _seen_before(t, start: int) -> bool:
     """Whether a verb of having watched or read comes before ``start`` in its clause."""
-    lo = start
-    while lo > 0 and t.clause[lo - 1] == t.clause[start]:
-        lo -= 1
-    return any(tok in _SEEN for tok in t.tokens[lo:start])
+    return any(tok in _SEEN for tok in t.tokens[t.clause_start(start) : start])

@@ -81,6 +81,13 @@ class Turn:
                 hi = b
         (self.praise if praise else self.reasons)[lo:hi] = True
 
+    def clause_start(self, i: int) -> int:
+        """The first token of the clause token ``i`` is in."""
+        lo = i
+        while lo > 0 and self.clause[lo - 1] == self.clause[i]:
+            lo -= 1
+        return lo
+
     def span(self, m: re.Match, group: int | str = 0) -> tuple[int, int]:
         return self.spans[m.start(group)], self.spans[max(m.end(group) - 1, m.start(group))] + 1
 

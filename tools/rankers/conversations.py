@@ -10,7 +10,7 @@ share the catalog's ``ranking.conversations`` weight gives.
 Conversations come from a ReDial-format file (``recpilot train conversations``); the model is
 ``conversations.npz`` beside the catalog version's rankers. ``eval redial`` never uses that
 file's model on the dialogues it was fitted on: it fits one per fold of the evaluated file on
-the other folds (``fit_conversations``).
+the other folds (``simulator/redial_replay.conversation_models``).
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ class ConversationScorer:
         self.name = f"{getattr(base, 'name', 'preference')}+{NAME}"
 
     def __getattr__(self, name):
+        if name == "base":  # not set yet (a copy being built): no recursion through it
+            raise AttributeError(name)
         return getattr(self.base, name)
 
     def named_together(self, ctx: ToolContext) -> tuple[np.ndarray, set[int]] | None:
