@@ -5,6 +5,7 @@
   store through the ``search_items`` tool (no parser, no planner, no constraints);
 - blend: genre words in the user's text, item-item collaborative filtering from the items the
   user named, and popularity, blended (``BlendAgent``; catalogs with genres and ratings only);
+  and the same plus the conversations model RecPilot is given (``ConversationBlendAgent``);
 - llm-only: the LLM names items from its own knowledge; names are mapped to the catalog by
   fuzzy title match (rapidfuzz) and unmatched names are kept as ids outside the catalog, so
   they count as hallucinations.
@@ -136,11 +137,40 @@ class BlendAgent(DialogueAgent):
     def respond(self, dialogue: DialogueSoFar, k: int) -> AgentReply:
         t0 = time.perf_counter()
         mentioned = dialogue.shown | set(dialogue.named)
-        score = self.scores(" ".join(dialogue.user), dialogue.named, mentioned)
+        score = self.scores(" ".join(dialogue.user), dialogue.named, mentioned) + self.extra(dialogue)
         score[self.catalog.rows(sorted(mentioned))] = -np.inf
         order = np.argsort(-score, kind="stable")[:k]
         ids = [self.catalog.items[int(r)].id for r in order if np.isfinite(score[r])]
         return _reply(self.catalog, ids, "Fits the genres you named and what you mentioned.", t0)
+
+
+    def extra(self, dialogue: DialogueSoFar) -> np.ndarray | float:
+        """What a variant adds to the blend for this dialogue (nothing here)."""
+        return 0.0
+
+
+class ConversationBlendAgent(BlendAgent):
+    """The blend plus the films named together with the user's in other dialogues: the same
+    conversations model RecPilot is given for the dialogue (``models``: dialogue id -> model,
+    fitted on the other folds), summed over the items the user named, min-max scaled and weighted
+    like the blend's collaborative part (0.5; fixed before looking at any score). RecPilot's
+    margin over this one is what it adds beyond the data."""
+
+    name = "blend+conversations"
+    WEIGHT = 0.5
+
+    def __init__(self, catalog: Catalog, models: dict):
+        super().__init__(catalog)
+        self.models = models
+
+    def extra(self, dialogue: DialogueSoFar) -> np.ndarray | float:
+        from recpilot.tools.rankers.data import UserItems
+
+        model = self.models.get(dialogue.id)
+        seeds = self.catalog.rows(list(dict.fromkeys(dialogue.named)))
+        if model is None or not len(seeds):
+            return 0.0
+        return self.WEIGHT * minmax(model.score(UserItems.from_lists([seeds], len(self.catalog)))[0].astype(float))
 
 
 def _words(text: str) -> str:

@@ -30,15 +30,23 @@ K = 50
 OPENING = "What would you suggest?"
 
 
-def build_baselines(catalog) -> list:
+def build_baselines(catalog, conversations_of: dict | None = None) -> list:
     """The harness's own baselines (``simulator/baselines.py``), so they are the same everywhere:
     popularity (most mentioned ReDial movies) and retrieval (the seeker's text so far, embedded
     and searched with the ``search_items`` tool), and on a catalog with genres and ratings (the
     movies catalog) the blend of genre words, item-item CF from the seeker's movies and
-    popularity. All skip what the human recommender named already, as RecPilot does."""
-    from recpilot.simulator.baselines import BlendAgent, PopularityAgent, RetrievalAgent
+    popularity, and with ``conversations_of`` that blend plus the conversations model RecPilot
+    is given for each dialogue. All skip what the human recommender named already, as RecPilot does."""
+    from recpilot.simulator.baselines import (
+        BlendAgent,
+        ConversationBlendAgent,
+        PopularityAgent,
+        RetrievalAgent,
+    )
 
     extra = [BlendAgent(catalog)] if BlendAgent.applies(catalog) else []
+    if extra and conversations_of:
+        extra.append(ConversationBlendAgent(catalog, conversations_of))
     return [PopularityAgent(catalog), RetrievalAgent(catalog), *extra]
 
 
@@ -232,7 +240,7 @@ def evaluate(settings, catalog, dialogues: list[RedialDialogue], out: Path, *, w
                                       ablation=ablation, conversations=model)
         return agents[key]
 
-    baselines = build_baselines(catalog) if with_baselines else []
+    baselines = build_baselines(catalog, conversations_of) if with_baselines else []
     counts, seen_counts = ParserCounts(), ParserCounts()
     points: dict[str, list[RecPoint]] = {}
     turns, ms = 0, 0.0

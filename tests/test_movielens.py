@@ -158,7 +158,7 @@ def test_movielens_eval_reports_the_catalog_ranker_and_blend(movies_run):
     assert catalog["name"] == "movies" and catalog["items"] == 18 and catalog["interactions"] == 15
     assert (catalog["coverage"]["matched"], catalog["coverage"]["mentions_matched"]) == (11, 247)
     assert catalog["ranker"]["model"] == "slim" and catalog["ranker"]["trained_now"]
-    assert set(summary["baselines"]) == {"popularity", "retrieval", "blend"}
+    assert set(summary["baselines"]) == {"popularity", "retrieval", "blend", "blend+conversations"}
     blend = summary["baselines"]["blend"]["recommendation"]
     assert blend["pairs"] == 8 and blend["recall@1"] <= blend["recall@10"] <= blend["recall@50"]
     assert "| blend |" in (out / "report.md").read_text() and "ranker: slim" in output
@@ -196,6 +196,23 @@ def test_movielens_blend_names_genres_uses_co_ratings_and_skips_mentioned_movies
                              replies=[AgentReply(item_ids=["107"], text="Jurassic Park?")])
     ids = blend.respond(dialogue, 5).item_ids
     assert ids[0] == "108" and "101" not in ids and "107" not in ids
+
+
+@pytest.mark.slow
+def test_movielens_blend_with_conversations_adds_what_other_dialogues_named_together(movies_run):
+    from recpilot.simulator.baselines import BlendAgent, ConversationBlendAgent
+    from recpilot.tools.rankers.conversations import fit_conversations
+
+    settings, _, _ = movies_run
+    catalog, _ = ensure_movies_catalog(settings, REDIAL_MOVIES, MOVIELENS)
+    dialogue = DialogueSoFar(id="d", user=["I loved The Matrix"], named=["101"])
+    plain = BlendAgent(catalog).respond(dialogue, 18).item_ids
+    last = plain[-1]  # the blend's last pick: other dialogues named it with The Matrix
+    talk = ConversationBlendAgent(catalog, {"d": fit_conversations(catalog, [["101", last], ["101", last, "999"]])})
+    ranked = talk.respond(dialogue, 18).item_ids
+    assert ranked.index(last) < plain.index(last) - 5 and sorted(ranked) == sorted(plain)
+    # a dialogue with no model of its own (its fold learned nothing) is the plain blend
+    assert ConversationBlendAgent(catalog, {"d": None}).respond(dialogue, 18).item_ids == plain
 
 
 @pytest.mark.slow
