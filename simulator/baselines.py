@@ -143,7 +143,6 @@ class BlendAgent(DialogueAgent):
         ids = [self.catalog.items[int(r)].id for r in order if np.isfinite(score[r])]
         return _reply(self.catalog, ids, "Fits the genres you named and what you mentioned.", t0)
 
-
     def extra(self, dialogue: DialogueSoFar) -> np.ndarray | float:
         """What a variant adds to the blend for this dialogue (nothing here)."""
         return 0.0
@@ -153,8 +152,8 @@ class ConversationBlendAgent(BlendAgent):
     """The blend plus the films named together with the user's in other dialogues: the same
     conversations model RecPilot is given for the dialogue (``models``: dialogue id -> model,
     fitted on the other folds), summed over the items the user named, min-max scaled and weighted
-    like the blend's collaborative part (0.5; fixed before looking at any score). RecPilot's
-    margin over this one is what it adds beyond the data."""
+    like the blend's collaborative part (0.5, not tuned). RecPilot's margin over this one is what
+    it adds beyond the data."""
 
     name = "blend+conversations"
     WEIGHT = 0.5
