@@ -27,7 +27,12 @@ def fold_of_dialogues(data: Path, k: int) -> dict[str, int]:
     examples, _, _ = redial_examples(data)
     folds = {e.group: f for e, f in zip(examples, group_folds(examples, k), strict=True)}
     dialogues, _ = read_dialogues(Path(data))
-    return {d.id: folds.get(d.id, int(hashlib.sha1(d.id.encode()).hexdigest(), 16) % k) for d in dialogues}
+    return {d.id: folds.get(d.id, hash_fold(d.id, k)) for d in dialogues}
+
+
+def hash_fold(dialogue_id: str, k: int) -> int:
+    """A dialogue's fold of ``k`` by a hash of its id: the same in every run and on every machine."""
+    return int(hashlib.sha1(dialogue_id.encode()).hexdigest(), 16) % k
 
 
 def train_fold_models(data: Path, fold_of: dict[str, int], k: int, out: Path,

@@ -301,17 +301,15 @@ def conversation_models(catalog, dialogues: list[RedialDialogue], k: int) -> dic
     """Dialogue id -> a conversations model fitted on the dialogues outside its fold (``k`` folds
     by a hash of the id), so no dialogue is scored with what its own mentions taught; None for a
     fold whose other dialogues never name two catalog movies together."""
-    import hashlib
-
     from recpilot.errors import UserError
+    from recpilot.simulator.redial_cv import hash_fold
     from recpilot.tools.rankers.conversations import fit_conversations
 
-    fold = {d.id: int(hashlib.sha1(d.id.encode()).hexdigest(), 16) % k for d in dialogues}
-    named = {d.id: [m for msg in d.messages for m in msg.mentions] for d in dialogues}
+    fold = {d.id: hash_fold(d.id, k) for d in dialogues}
     models = {}
     for f in range(k):
         try:
-            models[f] = fit_conversations(catalog, [named[i] for i in named if fold[i] != f])
+            models[f] = fit_conversations(catalog, [list(d.mentioned) for d in dialogues if fold[d.id] != f])
         except UserError:
             models[f] = None
-    return {i: models[fold[i]] for i in named}
+    return {d.id: models[fold[d.id]] for d in dialogues}

@@ -111,7 +111,7 @@ def train_conversations_cmd(
     dialogues, errors = read_dialogues(data)
     for error in errors[:5]:
         typer.echo(f"skipped: {error}", err=True)
-    model = fit_conversations(catalog, [[m for msg in d.messages for m in msg.mentions] for d in dialogues])
+    model = fit_conversations(catalog, [list(d.mentioned) for d in dialogues])
     seconds = time.perf_counter() - start
     path = save_conversations(settings, catalog, model, {"data": str(data), "dialogues": len(dialogues),
                                                          "used": model.n_users, "skipped_lines": len(errors)})
