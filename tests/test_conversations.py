@@ -61,6 +61,20 @@ def test_a_rejected_item_teaches_nothing(demo_catalog, talk):
     assert scorer.named_together(_ctx(demo_catalog, liked=a, rejected=a)) is None
 
 
+def test_an_item_read_and_turned_down_is_never_given_as_the_reason(demo_catalog):
+    from recpilot.preferences import ItemRef
+
+    a, b = _ids(demo_catalog, 500, 501)
+    # b sits with HP1 once and with a (more strongly) twice
+    model = fit_conversations(demo_catalog, [[HP1, b], [a, b], [a, b]])
+    ctx = _ctx(demo_catalog, liked=[HP1], rejected=[a])
+    ctx.state.read_items.append(ItemRef(id=a, title=demo_catalog.get(a).title))  # "read it, hated it"
+    scorer = ConversationScorer(PreferenceScorer(), model, demo_catalog, weight=0.5)
+    _, reasons = scorer.score(ctx, demo_catalog.rows([b, *_ids(demo_catalog, 502, 503)]), None)
+    assert f"often suggested alongside {demo_catalog.get(HP1).title}" in reasons[0]
+    assert not any(demo_catalog.get(a).title in r for rs in reasons for r in rs)
+
+
 def test_fitting_needs_a_dialogue_that_names_two_catalog_items(demo_catalog):
     with pytest.raises(UserError, match="nothing to learn"):
         fit_conversations(demo_catalog, [[HP1], [HP2, "not-an-item"], []])

@@ -35,8 +35,8 @@ def collaborative_items(ctx: ToolContext, args: CollaborativeArgs) -> ToolResult
     together = getattr(scorer, "named_together", None)
     found = together(ctx) if together is not None else None
     if found is not None:
-        named, liked = found
-        rows = _best(named, np.asarray(sorted(liked), dtype=np.int64), max(1, args.limit // 2))
+        named, _, seen = found
+        rows = _best(named, seen, max(1, args.limit // 2))
         picked.append(rows[named[rows] > 0])
         first = named if first is None else first
     if first is None:

@@ -90,14 +90,16 @@ class ConversationScorer:
             raise AttributeError(name)
         return getattr(self.base, name)
 
-    def named_together(self, ctx: ToolContext) -> tuple[np.ndarray, set[int]] | None:
-        """(n_items,) how strongly each item was named together with what the user liked, and the
-        rows they liked; None when they liked nothing yet."""
+    def named_together(self, ctx: ToolContext) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(n_items,) how strongly each item was named together with what the user liked; the rows
+        that counted (liked and not rejected); the rows not to offer again (liked or rejected).
+        None when they liked nothing yet."""
         liked, rejected = session_rows(ctx, self.catalog)
         history = np.asarray(sorted(liked - rejected), dtype=np.int64)
         if len(history) == 0:
             return None
-        return self.model.score(UserItems.from_lists([history], self.model.n_items))[0].astype(np.float64), liked
+        full = self.model.score(UserItems.from_lists([history], self.model.n_items))[0].astype(np.float64)
+        return full, history, np.asarray(sorted(liked | rejected), dtype=np.int64)
 
     def score(self, ctx: ToolContext, rows: np.ndarray, query: str | None) -> tuple[np.ndarray, list[list[str]]]:
         score, reasons = self.base.score(ctx, rows, query)
@@ -105,10 +107,9 @@ class ConversationScorer:
         found = self.named_together(ctx) if len(rows) and self.weight > 0.0 else None
         if found is None:
             return score, reasons
-        full, liked = found
-        history = np.asarray(sorted(liked), dtype=np.int64)
+        full, history, seen = found
         named = full[rows]
-        fresh = ~np.isin(rows, list(liked))
+        fresh = ~np.isin(rows, seen)
         lo, hi = (named[fresh].min(), named[fresh].max()) if fresh.any() else (0.0, 0.0)
         scaled = np.clip((named - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(named)
         score = (1.0 - self.weight) * np.asarray(score, dtype=np.float64) + self.weight * scaled
